@@ -1,0 +1,1 @@
+"""Tenant-schema CRM models arrive with the CRM core issue."""

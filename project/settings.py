@@ -1,0 +1,244 @@
+"""The one settings module. Reads the environment once; DJANGO_ENV picks the profile.
+
+Profiles: dev (default), test (under pytest), staging and production (strict: they refuse
+to start on an unsafe environment, naming the variable to fix).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from project import config
+from project.logging import build_logging_config, configure_structlog
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+env = os.environ
+
+try:
+    PROFILE = config.choose_profile(env, under_pytest="pytest" in sys.modules)
+    config.refuse_unsafe_production(env, profile=PROFILE)
+    DEBUG = config.parse_bool("DEBUG", env.get("DEBUG"), default=PROFILE == "dev")
+except config.ConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+
+STRICT = PROFILE in config.STRICT_PROFILES
+TESTING = PROFILE == "test"
+SECRET_KEY = env.get("SECRET_KEY") or config.DEV_SECRET_KEY
+
+# --- Domains -----------------------------------------------------------------------------
+CRM_BASE_DOMAIN = env.get("CRM_BASE_DOMAIN", "localhost").strip().lower().rstrip(".")
+CRM_PUBLIC_SCHEME = env.get("CRM_PUBLIC_SCHEME", "https" if STRICT else "http")
+CRM_PUBLIC_PORT = env.get("CRM_PUBLIC_PORT", "" if STRICT else "8000")
+ALLOWED_HOSTS = [CRM_BASE_DOMAIN, f".{CRM_BASE_DOMAIN}"] + [
+    host.strip() for host in env.get("CRM_EXTRA_ALLOWED_HOSTS", "").split(",") if host.strip()
+]
+
+# --- Database ----------------------------------------------------------------------------
+_xdist_worker = env.get("PYTEST_XDIST_WORKER", "gw0")
+_worker_index = int(_xdist_worker[2:]) if _xdist_worker[2:].isdigit() else 0
+
+
+def _database_url() -> str:
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"]
+    embedded = BASE_DIR / ".data" / "database_url"
+    if not config.port_answers("127.0.0.1", 5432) and embedded.exists():
+        return embedded.read_text().strip()
+    return config.default_database_url(BASE_DIR, database=env.get("CRM_DATABASE_NAME", "crm"))
+
+
+DATABASE_URL = _database_url()
+_database = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if TESTING else 60)
+_database["ENGINE"] = "django_tenants.postgresql_backend"
+_database["OPTIONS"] = {"connect_timeout": int(env.get("CRM_DATABASE_CONNECT_TIMEOUT", "3"))}
+_database["TEST"] = {"NAME": f"test_{_database['NAME']}"}
+DATABASES = {"default": _database}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and broker -------------------------------------------------------------
+REDIS_URL: str | None = env.get("REDIS_URL") or config.default_redis_url(
+    db=(10 + _worker_index) if TESTING else 0
+)
+if REDIS_URL:
+    _default_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "crm",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    # Host -> workspace resolution is looked up before any schema is chosen, so its keys
+    # must not carry the schema prefix of whatever the connection served last.
+    _hosts_cache = {
+        "BACKEND": _default_cache["BACKEND"],
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "crm-hosts",
+        "OPTIONS": _default_cache["OPTIONS"],
+    }
+else:
+    _default_cache = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+    }
+    _hosts_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hosts"}
+CACHES = {"default": _default_cache, "hosts": _hosts_cache}
+CRM_HOST_CACHE_SECONDS = int(env.get("CRM_HOST_CACHE_SECONDS", "300"))
+
+# --- Tenancy -----------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "accounts",
+    "billing",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "accounts",
+    "crm",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+TENANT_MODEL = "tenants.Workspace"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "project.urls_public"
+ROOT_URLCONF = "project.urls_tenant"
+# New workspaces are cloned from this schema, kept at the latest migration (tenants.provisioning).
+TENANT_BASE_SCHEMA = "workspace_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+CRM_RESERVED_SLUGS = frozenset(
+    [
+        "www",
+        "api",
+        "app",
+        "admin",
+        "console",
+        "mail",
+        "static",
+        "media",
+        "status",
+        "help",
+        "docs",
+        "billing",
+        "public",
+    ]
+)
+
+MIDDLEWARE = [
+    "project.middleware.RequestLogMiddleware",
+    "project.health.HealthCheckMiddleware",
+    "tenants.middleware.WorkspaceMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "project.middleware.BindUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.workspace",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = "project.wsgi.application"
+
+# --- Accounts ----------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Hash cost is not what tests check; keep the suite fast.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Email is unique per schema through a case-insensitive functional index (accounts.User),
+# which Django's check does not recognise as uniqueness.
+SILENCED_SYSTEM_CHECKS = ["auth.E003"]
+SESSION_COOKIE_SECURE = STRICT
+CSRF_COOKIE_SECURE = STRICT
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STRICT else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Rate limits -------------------------------------------------------------------------
+RATELIMIT_USE_CACHE = "default"
+CRM_SIGNUP_RATE = env.get("CRM_SIGNUP_RATE", "10/h")
+
+# --- Celery ------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# --- Internationalisation and static files -----------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = not STRICT
+
+# --- Logs and monitoring -----------------------------------------------------------------
+LOG_FORMAT = env.get("LOG_FORMAT", "json" if STRICT else "console")
+LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+LOGGING_CONFIG = None
+configure_structlog()
+import logging.config  # noqa: E402 - after structlog is configured
+
+logging.config.dictConfig(build_logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL))
+
+SENTRY_DSN = env.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=PROFILE, send_default_pii=False)
+
+# --- External services (faked on the loopback address in tests) ---------------------------
+STRIPE_API_BASE = env.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
+POSTMARK_API_URL = env.get("POSTMARK_API_URL", "https://api.postmarkapp.com/")
+POSTMARK_SERVER_TOKEN = env.get("POSTMARK_SERVER_TOKEN", "")

@@ -1,0 +1,25 @@
+"""URLs of the apex domain (public schema): site, sign-up API, console, service webhooks."""
+
+from django.urls import path
+
+from project.api import build_api
+from tenants.api import signup_router
+from tenants.views import landing
+
+api = build_api(
+    title="CRM platform API",
+    version="1",
+    namespace="platform_api",
+    description="Self-serve sign-up: create a workspace with its owner account.",
+)
+api.add_router("/", signup_router)
+
+urlpatterns = [
+    path("", landing, name="landing"),
+    path("api/", api.urls),
+]
+
+handler400 = "project.views.bad_request"
+handler403 = "project.views.forbidden"
+handler404 = "project.views.not_found"
+handler500 = "project.views.server_error"

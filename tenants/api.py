@@ -1,0 +1,67 @@
+"""Workspace routes: sign-up on the apex API, the workspace's own facts on its API."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from project.ratelimit import enforce_rate_limit
+from tenants.models import Workspace
+from tenants.services.provisioning import create_workspace
+
+signup_router = Router(tags=["workspaces"])
+workspace_router = Router(tags=["workspace"])
+
+
+class WorkspaceCreateIn(Schema):
+    name: str
+    slug: str
+    owner_email: str
+    owner_password: str
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "Acme Coaching",
+                    "slug": "acme",
+                    "owner_email": "ada@acme.example",
+                    "owner_password": "a long passphrase",
+                }
+            ]
+        },
+    }
+
+
+class WorkspaceCreatedOut(Schema):
+    id: int
+    slug: str
+    url: str
+
+
+class WorkspaceOut(Schema):
+    name: str
+    slug: str
+    status: str
+
+
+@signup_router.post("/workspaces", response={201: WorkspaceCreatedOut})
+def post_workspace(request: HttpRequest, payload: WorkspaceCreateIn) -> tuple[int, dict]:
+    """Create a workspace with its owner account (self-serve sign-up; rate limited per IP)."""
+    enforce_rate_limit(request, group="signup", key="ip", rate=settings.CRM_SIGNUP_RATE)
+    workspace = create_workspace(
+        name=payload.name,
+        slug=payload.slug,
+        owner_email=payload.owner_email,
+        owner_password=payload.owner_password,
+    )
+    return 201, {"id": workspace.pk, "slug": workspace.slug, "url": workspace.url}
+
+
+@workspace_router.get("/workspace", response=WorkspaceOut)
+def get_workspace(request: HttpRequest) -> Workspace:
+    """The workspace this domain serves."""
+    workspace: Workspace = request.tenant  # type: ignore[attr-defined]
+    return workspace

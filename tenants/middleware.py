@@ -1,0 +1,88 @@
+"""Chooses the workspace schema from the request's host, before anything else reads data.
+
+Replaces django-tenants' TenantMainMiddleware: the lookup is cached (no query once warm),
+the apex is recognised by CRM_BASE_DOMAIN itself, and the failures answer as a person or
+an API client expects: a friendly page or the JSON error shape, 404 for an unknown host,
+403 for a suspended workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import set_urlconf
+
+from project.errors import error_response, wants_json
+from tenants.schemas import use_public_schema, use_workspace_schema
+from tenants.selectors.hosts import normalise_host, workspace_for_host
+
+
+class WorkspaceMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The connection outlives the request: start every request from the public schema.
+        use_public_schema()
+        try:
+            host = normalise_host(request.get_host())
+        except DisallowedHost:
+            return self._refuse(
+                request,
+                status=400,
+                code="host_not_allowed",
+                message="This address is not served here.",
+                host="",
+            )
+
+        workspace = workspace_for_host(host)
+        if workspace is None:
+            return self._refuse(
+                request,
+                status=404,
+                code="workspace_not_found",
+                message=f"There is no workspace at {host}. Check the address for typos.",
+                host=host,
+            )
+        if workspace.is_suspended:
+            return self._refuse(
+                request,
+                status=403,
+                code="workspace_suspended",
+                message="This workspace is suspended. Its owner can contact support to restore it.",
+                host=host,
+            )
+
+        workspace.domain_url = host
+        request.tenant = workspace  # type: ignore[attr-defined]
+        use_workspace_schema(workspace)
+        structlog.contextvars.bind_contextvars(schema=workspace.schema_name)
+        if workspace.is_public:
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+            set_urlconf(settings.PUBLIC_SCHEMA_URLCONF)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(
+        request: HttpRequest, *, status: int, code: str, message: str, host: str
+    ) -> HttpResponse:
+        if wants_json(request):
+            return error_response(code, message, status=status)
+        context = {
+            "status": status,
+            "code": code,
+            "message": message,
+            "host": host,
+            "apex_url": _apex_url(),
+        }
+        return render(request, "errors/workspace.html", context, status=status)
+
+
+def _apex_url() -> str:
+    port = f":{settings.CRM_PUBLIC_PORT}" if settings.CRM_PUBLIC_PORT else ""
+    return f"{settings.CRM_PUBLIC_SCHEME}://{settings.CRM_BASE_DOMAIN}{port}"

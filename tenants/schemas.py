@@ -1,0 +1,27 @@
+"""Typed access to django-tenants' schema switching on the default connection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import connection
+
+if TYPE_CHECKING:
+    from tenants.models import Workspace
+
+
+def _tenant_connection() -> Any:
+    # django_tenants.postgresql_backend.DatabaseWrapper; django-tenants ships no types.
+    return cast(Any, connection)
+
+
+def use_public_schema() -> None:
+    _tenant_connection().set_schema_to_public()
+
+
+def use_workspace_schema(workspace: Workspace) -> None:
+    _tenant_connection().set_tenant(workspace)
+
+
+def current_schema() -> str:
+    return str(_tenant_connection().schema_name)
