@@ -1,0 +1,41 @@
+# The README's commands. Everything installs into .venv from pyproject.toml, pinned by
+# constraints.txt so that every machine and CI get the same versions.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: database, migrations, demo workspace, web on 127.0.0.1:8000 and a worker.
+run: install
+	$(PY) -m project.devrun
+
+## make test: the whole suite against the real PostgreSQL and Redis.
+test: install
+	DJANGO_ENV=test $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_ENV=dev $(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## make bench: figures as JSON on stdout (never part of make test).
+bench: install
+	$(PY) bench/provisioning.py
+	$(PY) bench/host_resolution.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache
