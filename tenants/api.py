@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from project.ratelimit import enforce_rate_limit
 from tenants.models import Workspace
@@ -48,7 +48,7 @@ class WorkspaceOut(Schema):
 
 
 @signup_router.post("/workspaces", response={201: WorkspaceCreatedOut})
-def post_workspace(request: HttpRequest, payload: WorkspaceCreateIn) -> tuple[int, dict]:
+def post_workspace(request: HttpRequest, payload: WorkspaceCreateIn) -> Status:
     """Create a workspace with its owner account (self-serve sign-up; rate limited per IP)."""
     enforce_rate_limit(request, group="signup", key="ip", rate=settings.CRM_SIGNUP_RATE)
     workspace = create_workspace(
@@ -57,7 +57,7 @@ def post_workspace(request: HttpRequest, payload: WorkspaceCreateIn) -> tuple[in
         owner_email=payload.owner_email,
         owner_password=payload.owner_password,
     )
-    return 201, {"id": workspace.pk, "slug": workspace.slug, "url": workspace.url}
+    return Status(201, {"id": workspace.pk, "slug": workspace.slug, "url": workspace.url})
 
 
 @workspace_router.get("/workspace", response=WorkspaceOut)

@@ -59,7 +59,7 @@ def clone_function_installed() -> bool:
 
 
 def refresh_template() -> bool:
-    """Create or migrate the template schema to the latest migrations; True if it changed.
+    """Rebuild the template schema when missing or behind the migrations; True if it changed.
 
     Safe to call from several processes at once: they queue on an advisory lock and the
     later ones find the template current.
@@ -70,8 +70,12 @@ def refresh_template() -> bool:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TEMPLATE_LOCK_KEY])
         changed = False
         if not template_is_current():
+            # Rebuilt from nothing rather than migrated forward: it holds no data worth
+            # keeping, and a template that drifted (a hand edit, a squashed migration)
+            # cannot be trusted to migrate cleanly.
             with connection.cursor() as cursor:
-                cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                cursor.execute(f'CREATE SCHEMA "{schema}"')
             call_command(
                 "migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0
             )

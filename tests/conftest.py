@@ -1,0 +1,86 @@
+"""Fixtures on the real PostgreSQL and Redis: workspaces are made by the real service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import count
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from tenants.models import Workspace
+from tenants.schemas import use_public_schema
+from tenants.services.provisioning import create_workspace
+from tenants.services.template import refresh_template
+
+OWNER_PASSWORD = "correct horse battery staple"
+_slugs = count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def django_db_setup(django_db_setup: None, django_db_blocker) -> None:
+    """After the test database is migrated, build the template that workspaces clone."""
+    with django_db_blocker.unblock():
+        refresh_template()
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Iterator[None]:
+    # Each xdist worker has its own Redis database (settings), so this clears only ours.
+    caches["default"].clear()
+    caches["hosts"].clear()
+    yield
+    use_public_schema()
+
+
+@dataclass
+class WorkspaceFixture:
+    workspace: Workspace
+    owner_email: str
+    owner_password: str
+
+    @property
+    def host(self) -> str:
+        return self.workspace.primary_host
+
+    def client(self) -> Client:
+        """A client whose requests go to this workspace's domain."""
+        return Client(HTTP_HOST=self.host)
+
+    def signed_in_client(self) -> Client:
+        client = self.client()
+        response = client.post(
+            "/login/", {"username": self.owner_email, "password": self.owner_password}
+        )
+        assert response.status_code == 302, response.content
+        return client
+
+
+@pytest.fixture
+def make_workspace(db: None) -> Callable[..., WorkspaceFixture]:
+    def make(slug: str | None = None, name: str | None = None) -> WorkspaceFixture:
+        slug = slug or f"ws{next(_slugs)}"
+        email = f"owner@{slug}.example"
+        workspace = create_workspace(
+            name=name or f"Workspace {slug}",
+            slug=slug,
+            owner_email=email,
+            owner_password=OWNER_PASSWORD,
+        )
+        return WorkspaceFixture(workspace, email, OWNER_PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def two_workspaces(
+    make_workspace: Callable[..., WorkspaceFixture],
+) -> tuple[WorkspaceFixture, WorkspaceFixture]:
+    return make_workspace("alpha", "Alpha Coaching"), make_workspace("beta", "Beta Courses")
+
+
+@pytest.fixture
+def apex_client(db: None) -> Client:
+    return Client(HTTP_HOST="localhost")
