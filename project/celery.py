@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 app = CeleryApp("project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["project"])
 
 
 @before_task_publish.connect
@@ -24,15 +25,20 @@ def attach_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> N
         headers["request_id"] = request_id
 
 
+def message_header(task: Any, name: str) -> Any:
+    # Depending on the broker, custom headers arrive in request.headers or on the request.
+    headers = getattr(task.request, "headers", None) or {}
+    return headers.get(name) or task.request.get(name)
+
+
 @task_prerun.connect
 def bind_task_context(task: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
     structlog.contextvars.clear_contextvars()
-    request = task.request if task is not None else None
     structlog.contextvars.bind_contextvars(
         task_id=task_id,
         task=getattr(task, "name", None),
-        request_id=getattr(request, "request_id", None) or task_id,
-        schema=getattr(request, "_schema_name", None) or "public",
+        request_id=message_header(task, "request_id") or task_id,
+        schema=message_header(task, "_schema_name") or "public",
     )
 
 
