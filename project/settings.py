@@ -201,6 +201,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # --- Rate limits -------------------------------------------------------------------------
 RATELIMIT_USE_CACHE = "default"
 CRM_SIGNUP_RATE = env.get("CRM_SIGNUP_RATE", "10/h")
+# Behind a proxy every request comes from the proxy's address; name the META key that holds
+# the client's (e.g. HTTP_X_REAL_IP) so per-IP limits count clients, not the proxy.
+RATELIMIT_IP_META_KEY = env.get("CRM_CLIENT_IP_META_KEY") or None
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
