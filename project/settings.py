@@ -201,6 +201,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # --- Rate limits -------------------------------------------------------------------------
 RATELIMIT_USE_CACHE = "default"
 CRM_SIGNUP_RATE = env.get("CRM_SIGNUP_RATE", "10/h")
+CRM_LOGIN_RATE_IP = env.get("CRM_LOGIN_RATE_IP", "30/m")
+CRM_LOGIN_RATE_EMAIL = env.get("CRM_LOGIN_RATE_EMAIL", "10/m")
+CRM_API_RATE_KEY = env.get("CRM_API_RATE_KEY", "600/m")
+# After this many failed sign-ins in a row an account is locked for CRM_LOCKOUT_SECONDS.
+CRM_LOCKOUT_FAILURES = int(env.get("CRM_LOCKOUT_FAILURES", "5"))
+CRM_LOCKOUT_SECONDS = int(env.get("CRM_LOCKOUT_SECONDS", "900"))
 # Behind a proxy every request comes from the proxy's address; name the META key that holds
 # the client's (e.g. HTTP_X_REAL_IP) so per-IP limits count clients, not the proxy.
 RATELIMIT_IP_META_KEY = env.get("CRM_CLIENT_IP_META_KEY") or None
@@ -247,3 +253,4 @@ STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
 POSTMARK_API_URL = env.get("POSTMARK_API_URL", "https://api.postmarkapp.com/")
 POSTMARK_SERVER_TOKEN = env.get("POSTMARK_SERVER_TOKEN", "")
+CRM_EMAIL_FROM = env.get("CRM_EMAIL_FROM", f"Cohort CRM <no-reply@{CRM_BASE_DOMAIN}>")

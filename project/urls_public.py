@@ -1,6 +1,6 @@
 """URLs of the apex domain (public schema): site, sign-up API, console, service webhooks."""
 
-from django.urls import path
+from django.urls import include, path
 
 from project.api import build_api
 from tenants.api import signup_router
@@ -17,6 +17,7 @@ api.add_router("/", signup_router)
 urlpatterns = [
     path("", landing, name="landing"),
     path("api/", api.urls),
+    path("console/", include("tenants.console.urls")),
 ]
 
 handler400 = "project.views.bad_request"

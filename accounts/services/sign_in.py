@@ -1,0 +1,86 @@
+"""Checking a password, with lock-out after repeated failures, and recording the outcome."""
+
+from __future__ import annotations
+
+from time import time
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+
+from accounts.models import User
+from accounts.services.audit import record_audit_event
+from project.errors import DomainError
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+    default_message = "That email and password do not match an account in this workspace."
+
+
+class AccountLocked(DomainError):
+    code = "account_locked"
+    status = 423
+
+    def __init__(self, minutes: int):
+        super().__init__(
+            f"Too many failed sign-ins: this account is locked for {minutes} minute"
+            f"{'s' if minutes != 1 else ''}. Reset your password if you have forgotten it."
+        )
+
+
+def _failures_key(email: str) -> str:
+    # The default cache prefixes every key with the schema: failures never cross workspaces.
+    return f"sign-in-failures:{email.strip().lower()}"
+
+
+def _lock_key(email: str) -> str:
+    return f"sign-in-locked:{email.strip().lower()}"
+
+
+def lock_minutes_left(email: str) -> int:
+    locked_until = cache.get(_lock_key(email))
+    if locked_until is None:
+        return 0
+    return max(1, int((locked_until - time() + 59) // 60))
+
+
+def check_credentials(*, email: str, password: str, ip: str | None) -> User:
+    """Return the active user with these credentials in the current schema.
+
+    Raises AccountLocked while locked (even for the right password) and
+    InvalidCredentials otherwise. Every outcome is audited, failures included, so this
+    is deliberately not one transaction: a refusal must not roll back its own audit row.
+    """
+    minutes = lock_minutes_left(email)
+    if minutes:
+        record_audit_event(action="sign_in_refused_locked", actor_email=email, ip=ip)
+        raise AccountLocked(minutes)
+    user = authenticate(username=email, password=password)
+    if not isinstance(user, User):
+        _count_failure(email)
+        record_audit_event(action="sign_in_failed", actor_email=email, ip=ip)
+        minutes = lock_minutes_left(email)
+        if minutes:
+            raise AccountLocked(minutes)
+        raise InvalidCredentials()
+    cache.delete(_failures_key(email))
+    record_audit_event(action="sign_in", actor=user, ip=ip)
+    return user
+
+
+def _count_failure(email: str) -> None:
+    window = settings.CRM_LOCKOUT_SECONDS
+    key = _failures_key(email)
+    if cache.add(key, 1, window):
+        failures = 1
+    else:
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+            failures = 1
+    if failures >= settings.CRM_LOCKOUT_FAILURES:
+        cache.set(_lock_key(email), time() + window, window)
+        cache.delete(key)

@@ -1,0 +1,74 @@
+"""Single-use link secrets. The raw secret goes into a link once; only its hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import OneTimeToken, User
+from project.errors import DomainError
+
+LIFETIMES = {
+    OneTimeToken.Purpose.HANDOFF: timedelta(minutes=2),
+    OneTimeToken.Purpose.PASSWORD_RESET: timedelta(hours=1),
+    OneTimeToken.Purpose.INVITATION: timedelta(days=7),
+    OneTimeToken.Purpose.EMAIL_VERIFICATION: timedelta(days=3),
+}
+
+
+class LinkInvalid(DomainError):
+    code = "link_invalid"
+    status = 400
+    default_message = "This link has expired or was already used. Ask for a new one."
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def issue_one_time_token(
+    *,
+    purpose: str,
+    user: User | None = None,
+    email: str = "",
+    role: str = "",
+    created_by: User | None = None,
+) -> str:
+    """Store a new single-use token for `purpose` and return its raw secret."""
+    raw = new_secret()
+    OneTimeToken.objects.create(
+        purpose=purpose,
+        token_hash=hash_secret(raw),
+        user=user,
+        email=email or (user.email if user else ""),
+        role=role,
+        created_by=created_by,
+        expires_at=timezone.now() + LIFETIMES[OneTimeToken.Purpose(purpose)],
+    )
+    return raw
+
+
+@transaction.atomic
+def consume_one_time_token(*, purpose: str, raw: str) -> OneTimeToken:
+    """Mark the token used and return it; raise LinkInvalid when unknown, used or expired.
+
+    The conditional UPDATE makes it single-use under concurrency: two clicks, one winner.
+    """
+    now = timezone.now()
+    claimed = OneTimeToken.objects.filter(
+        purpose=purpose,
+        token_hash=hash_secret(raw or ""),
+        used_at__isnull=True,
+        expires_at__gt=now,
+    ).update(used_at=now)
+    if claimed != 1:
+        raise LinkInvalid()
+    return OneTimeToken.objects.select_related("user").get(token_hash=hash_secret(raw))
