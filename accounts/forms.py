@@ -1,14 +1,55 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import User
 
 
-class SignInForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
-    error_messages = {
-        "invalid_login": "That email and password do not match an account in this workspace.",
-        "inactive": "This account is deactivated. Ask an admin of the workspace to restore it.",
-    }
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    remember_me = forms.BooleanField(required=False, label="Keep me signed in for 30 days")
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class NewPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="New password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=150, label="Your name")
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=[(User.Role.MEMBER, "Member"), (User.Role.ADMIN, "Admin")])
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[(User.Role.MEMBER, "Member"), (User.Role.ADMIN, "Admin")])
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Key name")
+
+
+def add_domain_errors(
+    form: forms.Form, details: list[dict[str, str]], fields: dict[str, str] | None = None
+) -> None:
+    """Show a DomainError's field details next to the form's own fields."""
+    for detail in details:
+        field = (fields or {}).get(detail["field"], detail["field"])
+        form.add_error(field if field in form.fields else None, detail["message"])

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.constants import NOT_SET
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from project.errors import DomainError, domain_error_response, error_response, field_error
@@ -87,7 +88,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
 
 
-def build_api(*, title: str, version: str, namespace: str, description: str) -> NinjaAPI:
-    api = NinjaAPI(title=title, version=version, urls_namespace=namespace, description=description)
+def build_api(
+    *, title: str, version: str, namespace: str, description: str, auth: Any = NOT_SET
+) -> NinjaAPI:
+    api = NinjaAPI(
+        title=title, version=version, urls_namespace=namespace, description=description, auth=auth
+    )
     install_error_handlers(api)
     return api

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 from project.errors import RateLimited
 
 
-def enforce_rate_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> None:
+def enforce_rate_limit(
+    request: HttpRequest, *, group: str, key: str | Callable[[str, HttpRequest], str], rate: str
+) -> None:
     """Count this request against `group` keyed by `key` (e.g. "ip"); raise RateLimited when over.
 
     Cache keys are built by the default cache's tenant-aware key function, so a limit in

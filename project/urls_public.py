@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from project.api import build_api
 from tenants.api import signup_router
-from tenants.views import landing
+from tenants.views import landing, signup
 
 api = build_api(
     title="CRM platform API",
@@ -16,6 +16,7 @@ api.add_router("/", signup_router)
 
 urlpatterns = [
     path("", landing, name="landing"),
+    path("signup/", signup, name="signup"),
     path("api/", api.urls),
     path("console/", include("tenants.console.urls")),
 ]

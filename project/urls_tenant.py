@@ -3,7 +3,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.forms import SignInForm
+from accounts import views as account_views
+from accounts.api import api_keys_router, auth_router, team_router
+from accounts.authentication import API_AUTH
 from project.api import build_api
 from tenants.api import workspace_router
 from tenants.views import home
@@ -12,22 +14,38 @@ api = build_api(
     title="CRM workspace API",
     version="v1",
     namespace="workspace_api",
-    description="Everything in one workspace: leads, products, campaigns, tasks and more.",
+    description="Everything in one workspace: leads, products, campaigns, tasks and more. "
+    "Authenticate with `Authorization: Bearer <API key or access token>`.",
+    auth=API_AUTH,
 )
 api.add_router("/", workspace_router)
+api.add_router("/", auth_router)
+api.add_router("/", team_router)
+api.add_router("/", api_keys_router)
 
 urlpatterns = [
     path("", home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=SignInForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("login/", account_views.sign_in, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("auth/handoff/", account_views.handoff, name="handoff"),
+    path("auth/verify-email/", account_views.verify_email_link, name="verify_email"),
+    path("password-reset/", account_views.password_reset_request, name="password_reset"),
+    path(
+        "password-reset/confirm/",
+        account_views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("invite/accept/", account_views.invitation_accept, name="invitation_accept"),
+    path("team/", account_views.team, name="team"),
+    path("team/invite/", account_views.team_action, {"action": "invite"}, name="team_invite"),
+    path("team/<int:member_id>/<str:action>/", account_views.team_action, name="team_action"),
+    path("settings/api-keys/", account_views.api_keys, name="api_keys"),
+    path(
+        "settings/api-keys/<int:api_key_id>/revoke/",
+        account_views.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),
     path("api/v1/", api.urls),
 ]
 

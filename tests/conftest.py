@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
@@ -9,7 +10,10 @@ from itertools import count
 import pytest
 from django.core.cache import caches
 from django.test import Client
+from django_tenants.utils import schema_context
 
+from accounts.models import OutboxEmail, User
+from accounts.services.users import create_user
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace
@@ -52,7 +56,7 @@ class WorkspaceFixture:
     def signed_in_client(self) -> Client:
         client = self.client()
         response = client.post(
-            "/login/", {"username": self.owner_email, "password": self.owner_password}
+            "/login/", {"email": self.owner_email, "password": self.owner_password}
         )
         assert response.status_code == 302, response.content
         return client
@@ -84,3 +88,30 @@ def two_workspaces(
 @pytest.fixture
 def apex_client(db: None) -> Client:
     return Client(HTTP_HOST="localhost")
+
+
+def outbox_of(workspace: Workspace) -> list[OutboxEmail]:
+    """Emails the workspace 'sent' through the development outbox, oldest first."""
+    with schema_context(workspace.schema_name):
+        return list(OutboxEmail.objects.order_by("created_at", "pk"))
+
+
+def link_in(email: OutboxEmail, path: str) -> str:
+    """The path and query of the first link to `path` in an email's text."""
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}\S*)", email.text_body)
+    assert match, f"no link to {path} in:\n{email.text_body}"
+    return match.group(1)
+
+
+def add_member(workspace: Workspace, role: str, email: str | None = None) -> User:
+    with schema_context(workspace.schema_name):
+        return create_user(
+            email=email or f"{role}@{workspace.slug}.example", password=OWNER_PASSWORD, role=role
+        )
+
+
+def sign_in_client(workspace: Workspace, email: str, password: str = OWNER_PASSWORD) -> Client:
+    client = Client(HTTP_HOST=workspace.primary_host)
+    response = client.post("/login/", {"email": email, "password": password})
+    assert response.status_code == 302, response.content
+    return client

@@ -41,10 +41,10 @@ def issue_one_time_token(
     email: str = "",
     role: str = "",
     created_by: User | None = None,
-) -> str:
-    """Store a new single-use token for `purpose` and return its raw secret."""
+) -> tuple[str, OneTimeToken]:
+    """Store a new single-use token for `purpose`; return its raw secret and its row."""
     raw = new_secret()
-    OneTimeToken.objects.create(
+    token = OneTimeToken.objects.create(
         purpose=purpose,
         token_hash=hash_secret(raw),
         user=user,
@@ -53,7 +53,21 @@ def issue_one_time_token(
         created_by=created_by,
         expires_at=timezone.now() + LIFETIMES[OneTimeToken.Purpose(purpose)],
     )
-    return raw
+    return raw, token
+
+
+def find_one_time_token(*, purpose: str, raw: str) -> OneTimeToken | None:
+    """The still-usable token for this secret, without using it up (to show a form)."""
+    return (
+        OneTimeToken.objects.filter(
+            purpose=purpose,
+            token_hash=hash_secret(raw or ""),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("user")
+        .first()
+    )
 
 
 @transaction.atomic

@@ -5,7 +5,11 @@ from __future__ import annotations
 import structlog
 from django.db import transaction
 
+from accounts.models import User
+from accounts.permissions import Action, require
+from project.errors import InvalidInput, field_error
 from tenants.models import Workspace
+from tenants.schemas import use_public_schema
 
 log = structlog.get_logger(__name__)
 
@@ -17,3 +21,32 @@ def set_workspace_status(*, workspace: Workspace, status: str) -> Workspace:
     workspace.save(update_fields=["status"])
     log.info("workspace_status_changed", workspace_id=workspace.pk, status=status)
     return workspace
+
+
+class ConfirmationMismatch(InvalidInput):
+    code = "confirmation_mismatch"
+
+
+@transaction.atomic
+def delete_workspace(*, actor: User, workspace: Workspace, confirm_slug: str) -> None:
+    """Delete the workspace, its schema and its domains for good (owner only).
+
+    The caller must type the slug back, so a stray request cannot do it.
+    """
+    require(actor, Action.DELETE_WORKSPACE)
+    if confirm_slug != workspace.slug:
+        raise ConfirmationMismatch(
+            details=[
+                field_error(
+                    "confirm_slug",
+                    "confirmation_mismatch",
+                    f"Type the workspace address ({workspace.slug}) to confirm.",
+                )
+            ]
+        )
+    schema_name = workspace.schema_name
+    use_public_schema()
+    Workspace.objects.filter(pk=workspace.pk).get().delete(force_drop=True)
+    log.warning(
+        "workspace_deleted", workspace_id=workspace.pk, schema=schema_name, actor_email=actor.email
+    )

@@ -43,7 +43,7 @@ def test_signup_api_creates_a_workspace_whose_owner_can_sign_in(apex_client) -> 
     assert Workspace.objects.get(pk=body["id"]).schema_name == "ws_acme"
     assert schema_exists("ws_acme")
     signed_in = Client(HTTP_HOST="acme.localhost").post(
-        "/login/", {"username": "ADA@acme.example", "password": OWNER_PASSWORD}
+        "/login/", {"email": "ADA@acme.example", "password": OWNER_PASSWORD}
     )
     assert signed_in.status_code == 302
 
@@ -227,7 +227,7 @@ def test_template_behind_the_migrations_is_rebuilt_by_provisioning(db) -> None:
 
     assert template_is_current()
     response = Client(HTTP_HOST="acme.localhost").post(
-        "/login/", {"username": VALID["owner_email"], "password": OWNER_PASSWORD}
+        "/login/", {"email": VALID["owner_email"], "password": OWNER_PASSWORD}
     )
     assert response.status_code == 302
 

@@ -47,7 +47,7 @@ def test_owner_of_one_workspace_cannot_sign_in_to_another(two_workspaces) -> Non
     alpha, beta = two_workspaces
 
     response = beta.client().post(
-        "/login/", {"username": alpha.owner_email, "password": alpha.owner_password}
+        "/login/", {"email": alpha.owner_email, "password": alpha.owner_password}
     )
 
     assert response.status_code == 200

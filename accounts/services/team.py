@@ -1,0 +1,185 @@
+"""The team of a workspace: invitations, roles, deactivation, ownership."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import AccessToken, OneTimeToken, User
+from accounts.permissions import Action, require
+from accounts.services.audit import record_audit_event
+from accounts.services.emails import send_invitation_email
+from accounts.services.tokens import (
+    LinkInvalid,
+    consume_one_time_token,
+    find_one_time_token,
+    issue_one_time_token,
+)
+from accounts.services.users import EmailTaken, account_input_errors, create_user
+from project.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+
+INVITABLE_ROLES = (User.Role.ADMIN, User.Role.MEMBER)
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    default_message = "A workspace needs an owner: transfer ownership to another member first."
+
+
+def get_member(member_id: int) -> User:
+    member = User.objects.filter(pk=member_id).first()
+    if member is None:
+        raise NotFound("No team member with this id.")
+    return member
+
+
+def _check_role(role: str) -> None:
+    if role not in INVITABLE_ROLES:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "role",
+                    "invalid_role",
+                    "Choose admin or member; ownership moves only by transfer.",
+                )
+            ]
+        )
+
+
+def _guard_owner(actor: User, member: User) -> None:
+    if member.role != User.Role.OWNER:
+        return
+    if actor.role != User.Role.OWNER:
+        raise Forbidden("Only an owner can change another owner's account.")
+    others = User.objects.filter(role=User.Role.OWNER, is_active=True).exclude(pk=member.pk)
+    if not others.exists():
+        raise LastOwner()
+
+
+@transaction.atomic
+def invite_member(
+    *, actor: User, email: str, role: str, base_url: str, ip: str | None = None
+) -> OneTimeToken:
+    """Email an invitation link (valid 7 days). Raises Forbidden, InvalidInput, EmailTaken."""
+    require(actor, Action.MANAGE_TEAM)
+    email = email.strip()
+    _check_role(role)
+    errors = [
+        error
+        for error in account_input_errors(email=email, password="x" * 40)
+        if error["field"] == "email"
+    ]
+    if errors:
+        raise InvalidInput(details=errors)
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken("This person is already a member of the workspace.")
+    raw, invitation = issue_one_time_token(
+        purpose=OneTimeToken.Purpose.INVITATION, email=email, role=role, created_by=actor
+    )
+    send_invitation_email(email=email, inviter=actor, url=f"{base_url}/invite/accept/?token={raw}")
+    record_audit_event(
+        action="member_invited", actor=actor, ip=ip, details={"email": email, "role": role}
+    )
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(
+    *, raw_token: str, full_name: str, password: str, ip: str | None = None
+) -> User:
+    """Create the invitee's account from a valid invitation; the link then stops working.
+
+    The password is checked before the link is used up, so a weak one can be retried.
+    """
+    invitation = find_one_time_token(purpose=OneTimeToken.Purpose.INVITATION, raw=raw_token)
+    if invitation is None:
+        raise LinkInvalid("This invitation has expired or was already used. Ask for a new one.")
+    errors = account_input_errors(email=invitation.email, password=password)
+    if errors:
+        raise InvalidInput(details=errors)
+    token = consume_one_time_token(purpose=OneTimeToken.Purpose.INVITATION, raw=raw_token)
+    user = create_user(
+        email=token.email,
+        password=password,
+        full_name=full_name.strip(),
+        role=token.role or User.Role.MEMBER,
+    )
+    record_audit_event(action="invitation_accepted", actor=user, ip=ip, details={"role": user.role})
+    return user
+
+
+@transaction.atomic
+def change_member_role(*, actor: User, member_id: int, role: str, ip: str | None = None) -> User:
+    """Make a member an admin or a member. The last owner cannot be demoted."""
+    require(actor, Action.MANAGE_TEAM)
+    _check_role(role)
+    member = get_member(member_id)
+    _guard_owner(actor, member)
+    before = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    record_audit_event(
+        action="member_role_changed",
+        actor=actor,
+        target=member,
+        ip=ip,
+        details={"before": before, "after": role, "email": member.email},
+    )
+    return member
+
+
+@transaction.atomic
+def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> User:
+    """Stop a member from signing in; their sessions and tokens stop working at once."""
+    require(actor, Action.MANAGE_TEAM)
+    member = get_member(member_id)
+    if member.pk == actor.pk:
+        raise Conflict("You cannot deactivate yourself; ask another admin.")
+    _guard_owner(actor, member)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    AccessToken.objects.filter(user=member, revoked_at__isnull=True).delete()
+    record_audit_event(
+        action="member_deactivated",
+        actor=actor,
+        target=member,
+        ip=ip,
+        details={"email": member.email},
+    )
+    return member
+
+
+@transaction.atomic
+def reactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> User:
+    require(actor, Action.MANAGE_TEAM)
+    member = get_member(member_id)
+    member.is_active = True
+    member.save(update_fields=["is_active"])
+    record_audit_event(
+        action="member_reactivated",
+        actor=actor,
+        target=member,
+        ip=ip,
+        details={"email": member.email},
+    )
+    return member
+
+
+@transaction.atomic
+def transfer_ownership(*, actor: User, new_owner_id: int, ip: str | None = None) -> User:
+    """Make another active member the owner; the previous owner becomes an admin."""
+    require(actor, Action.TRANSFER_OWNERSHIP)
+    new_owner = get_member(new_owner_id)
+    if new_owner.pk == actor.pk or not new_owner.is_active:
+        raise Conflict("Choose another active member of the workspace.")
+    new_owner.role = User.Role.OWNER
+    new_owner.save(update_fields=["role"])
+    actor.role = User.Role.ADMIN
+    actor.save(update_fields=["role"])
+    record_audit_event(
+        action="ownership_transferred",
+        actor=actor,
+        target=new_owner,
+        ip=ip,
+        details={"from": actor.email, "to": new_owner.email},
+    )
+    return new_owner

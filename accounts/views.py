@@ -1,0 +1,364 @@
+"""Sign-in, hand-off, password reset, invitations, team and API keys on a workspace domain."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.forms import (
+    AcceptInvitationForm,
+    ApiKeyForm,
+    EmailForm,
+    InviteForm,
+    NewPasswordForm,
+    RoleForm,
+    SignInForm,
+    add_domain_errors,
+)
+from accounts.models import OneTimeToken, OutboxEmail, User
+from accounts.permissions import Action, can
+from accounts.selectors.team import api_keys_visible_to, team_members
+from accounts.services.api_auth import create_api_key, revoke_api_key
+from accounts.services.audit import client_ip
+from accounts.services.passwords import request_password_reset, reset_password, verify_email
+from accounts.services.sign_in import check_credentials
+from accounts.services.team import (
+    accept_invitation,
+    change_member_role,
+    deactivate_member,
+    invite_member,
+    reactivate_member,
+    transfer_ownership,
+)
+from accounts.services.tokens import consume_one_time_token, find_one_time_token
+from project.errors import DomainError, InvalidInput, RateLimited
+from project.ratelimit import enforce_rate_limit
+
+REMEMBER_ME_AGE = timedelta(days=30)
+
+
+def _workspace_url(request: HttpRequest) -> str:
+    return str(request.tenant.url)  # type: ignore[attr-defined]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _too_many(
+    request: HttpRequest, error: RateLimited, template: str, context: dict[str, object]
+) -> HttpResponse:
+    response = render(request, template, {**context, "error": error.message}, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _start_session(request: HttpRequest, user: User, *, remember: bool) -> None:
+    # login() rotates the session key, so a planted session id never gains a sign-in.
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.set_expiry(int(REMEMBER_ME_AGE.total_seconds()) if remember else 0)
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    form = SignInForm(request.POST or None)
+    context: dict[str, object] = {"form": form, "next": next_url}
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            enforce_rate_limit(
+                request, group="sign-in-ip", key="ip", rate=settings.CRM_LOGIN_RATE_IP
+            )
+            enforce_rate_limit(
+                request,
+                group="sign-in-email",
+                key=lambda g, r: email.lower(),
+                rate=settings.CRM_LOGIN_RATE_EMAIL,
+            )
+            user = check_credentials(
+                email=email, password=form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except RateLimited as error:
+            return _too_many(request, error, "accounts/login.html", context)
+        except DomainError as error:
+            # The form again with the reason (a page, so 200 like any form error).
+            context["error"] = error.message
+            return render(request, "accounts/login.html", context)
+        _start_session(request, user, remember=form.cleaned_data["remember_me"])
+        return redirect(next_url)
+    return render(request, "accounts/login.html", context)
+
+
+def handoff(request: HttpRequest) -> HttpResponse:
+    """The first visit after sign-up: a single-use link that signs the new owner in here."""
+    try:
+        token = consume_one_time_token(
+            purpose=OneTimeToken.Purpose.HANDOFF, raw=request.GET.get("token", "")
+        )
+    except DomainError:
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "This sign-in link has expired",
+                "message": "Links from sign-up work once, for two minutes. Sign in with your "
+                "email and password instead.",
+                "action_url": "/login/",
+                "action_label": "Sign in",
+            },
+            status=401,
+        )
+    assert token.user is not None
+    _start_session(request, token.user, remember=False)
+    messages.success(
+        request, "Your workspace is ready. We sent you an email to confirm your address."
+    )
+    return redirect("/")
+
+
+def verify_email_link(request: HttpRequest) -> HttpResponse:
+    try:
+        verify_email(raw_token=request.GET.get("token", ""))
+    except DomainError as error:
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "This link has expired",
+                "message": error.message,
+            },
+            status=400,
+        )
+    messages.success(request, "Thanks, your email address is confirmed.")
+    return redirect("/")
+
+
+def password_reset_request(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enforce_rate_limit(
+                request, group="password-reset", key="ip", rate=settings.CRM_LOGIN_RATE_IP
+            )
+        except RateLimited as error:
+            return _too_many(request, error, "accounts/password_reset.html", {"form": form})
+        request_password_reset(
+            email=form.cleaned_data["email"],
+            base_url=_workspace_url(request),
+            ip=client_ip(request),
+        )
+        return render(request, "accounts/password_reset.html", {"sent": True})
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("token", "")
+    # Showing the form does not use the link up (mail scanners open links); saving does.
+    if find_one_time_token(purpose=OneTimeToken.Purpose.PASSWORD_RESET, raw=raw) is None:
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "This reset link has expired",
+                "message": "Reset links work once, for one hour. Ask for a new one.",
+                "action_url": "/password-reset/",
+                "action_label": "Send a new link",
+            },
+            status=400,
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reset_password(
+                raw_token=raw, new_password=form.cleaned_data["password"], ip=client_ip(request)
+            )
+        except InvalidInput as error:
+            add_domain_errors(form, error.details)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your password is changed. Sign in with it now.")
+            return redirect("/login/")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})
+
+
+def invitation_accept(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("token", "")
+    invitation = find_one_time_token(purpose=OneTimeToken.Purpose.INVITATION, raw=raw)
+    if invitation is None:
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "This invitation has expired",
+                "message": "Invitations work once, for seven days. Ask the person who invited "
+                "you to send a new one.",
+            },
+            status=400,
+        )
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_invitation(
+                raw_token=raw,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except InvalidInput as error:
+            add_domain_errors(form, error.details)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            _start_session(request, user, remember=False)
+            messages.success(request, "Welcome aboard!")
+            return redirect("/")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    return render(
+        request,
+        "accounts/team.html",
+        {
+            "members": team_members(),
+            "invite_form": InviteForm(),
+            "can_manage": can(actor, Action.MANAGE_TEAM),
+            "can_transfer": can(actor, Action.TRANSFER_OWNERSHIP),
+            "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        },
+    )
+
+
+def _run_team_action(request: HttpRequest, action: str, member_id: int | None = None) -> None:
+    actor, ip = _user(request), client_ip(request)
+    if action == "invite":
+        form = InviteForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput(
+                details=[
+                    {"field": f, "code": "invalid", "message": m[0]} for f, m in form.errors.items()
+                ]
+            )
+        invite_member(
+            actor=actor,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            base_url=_workspace_url(request),
+            ip=ip,
+        )
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    elif action == "role" and member_id is not None:
+        member = change_member_role(
+            actor=actor, member_id=member_id, role=request.POST.get("role", ""), ip=ip
+        )
+        messages.success(request, f"{member.email} is now {member.get_role_display()}.")
+    elif action == "deactivate" and member_id is not None:
+        member = deactivate_member(actor=actor, member_id=member_id, ip=ip)
+        messages.success(request, f"{member.email} can no longer sign in.")
+    elif action == "reactivate" and member_id is not None:
+        member = reactivate_member(actor=actor, member_id=member_id, ip=ip)
+        messages.success(request, f"{member.email} can sign in again.")
+    elif action == "transfer" and member_id is not None:
+        member = transfer_ownership(actor=actor, new_owner_id=member_id, ip=ip)
+        messages.success(request, f"{member.email} now owns the workspace; you are an admin.")
+
+
+@login_required
+@require_POST
+def team_action(request: HttpRequest, action: str, member_id: int | None = None) -> HttpResponse:
+    try:
+        _run_team_action(request, action, member_id)
+    except DomainError as error:
+        problems = " ".join(detail["message"] for detail in error.details)
+        messages.error(request, f"{error.message} {problems}".strip())
+        # The page again, with the reason and the status of the refusal (403, 409, 422...).
+        response = team(request)
+        response.status_code = error.status
+        return response
+    return redirect("/team/")
+
+
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if not can(actor, Action.MANAGE_API_KEYS):
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "Not allowed",
+                "message": "Only admins and the owner manage API keys. Ask one of them.",
+            },
+            status=403,
+        )
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = create_api_key(
+                actor=actor, name=form.cleaned_data["name"], ip=client_ip(request)
+            )
+        except InvalidInput as error:
+            add_domain_errors(form, error.details)
+        else:
+            form = ApiKeyForm()
+    return render(
+        request,
+        "accounts/api_keys.html",
+        {
+            "form": form,
+            "created": created,
+            "keys": api_keys_visible_to(actor),
+        },
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
+    try:
+        api_key = revoke_api_key(actor=_user(request), api_key_id=api_key_id, ip=client_ip(request))
+    except DomainError as error:
+        return render(
+            request,
+            "errors/page.html",
+            {"title": "Not allowed", "message": error.message},
+            status=error.status,
+        )
+    messages.success(request, f"Key {api_key.name} is revoked.")
+    return redirect("/settings/api-keys/")
+
+
+@login_required
+def dev_outbox(request: HttpRequest) -> HttpResponse:
+    """Development only: the emails this workspace would have sent, newest first."""
+    if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "No outbox here",
+                "message": "Emails are sent through Postmark.",
+            },
+            status=404,
+        )
+    return render(request, "accounts/outbox.html", {"emails": OutboxEmail.objects.all()[:50]})
