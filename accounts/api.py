@@ -162,7 +162,7 @@ def post_invitation(request: HttpRequest, payload: InvitationIn) -> Status:
     return Status(201, invitation)
 
 
-@team_router.patch("/team/{member_id}", response=MemberOut)
+@team_router.patch("/team/{int:member_id}", response=MemberOut)
 def patch_member(request: HttpRequest, member_id: int, payload: RoleIn) -> User:
     """Change a member's role to admin or member."""
     return change_member_role(
@@ -170,13 +170,13 @@ def patch_member(request: HttpRequest, member_id: int, payload: RoleIn) -> User:
     )
 
 
-@team_router.post("/team/{member_id}/deactivate", response=MemberOut)
+@team_router.post("/team/{int:member_id}/deactivate", response=MemberOut)
 def post_deactivate(request: HttpRequest, member_id: int) -> User:
     """Stop a member from signing in; their tokens stop working at once."""
     return deactivate_member(actor=acting_user(request), member_id=member_id, ip=client_ip(request))
 
 
-@team_router.post("/team/{member_id}/reactivate", response=MemberOut)
+@team_router.post("/team/{int:member_id}/reactivate", response=MemberOut)
 def post_reactivate(request: HttpRequest, member_id: int) -> User:
     return reactivate_member(actor=acting_user(request), member_id=member_id, ip=client_ip(request))
 
@@ -202,7 +202,7 @@ def post_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status:
     return Status(201, body)
 
 
-@api_keys_router.delete("/api-keys/{api_key_id}", response=ApiKeyOut)
+@api_keys_router.delete("/api-keys/{int:api_key_id}", response=ApiKeyOut)
 def delete_api_key(request: HttpRequest, api_key_id: int) -> ApiKey:
     """Revoke a key; requests with it get 401 from now on."""
     return revoke_api_key(actor=acting_user(request), api_key_id=api_key_id, ip=client_ip(request))

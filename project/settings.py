@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "project.middleware.RequestLogMiddleware",
     "project.health.HealthCheckMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
+    "project.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

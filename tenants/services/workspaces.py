@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
@@ -46,6 +46,10 @@ def delete_workspace(*, actor: User, workspace: Workspace, confirm_slug: str) ->
         )
     schema_name = workspace.schema_name
     use_public_schema()
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks queued earlier in this transaction would block the
+        # DROP SCHEMA ("pending trigger events"); run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     Workspace.objects.filter(pk=workspace.pk).get().delete(force_drop=True)
     log.warning(
         "workspace_deleted", workspace_id=workspace.pk, schema=schema_name, actor_email=actor.email

@@ -145,3 +145,11 @@ def test_tenant_openapi_and_docs_are_served(make_workspace) -> None:
 
     assert client.get("/api/v1/openapi.json").json()["info"]["version"] == "v1"
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_wrong_method_on_an_api_route_is_405_in_the_error_shape(make_workspace) -> None:
+    response = make_workspace().client().put("/api/v1/workspace")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
