@@ -51,7 +51,7 @@ def _read_until(process: subprocess.Popen[str], marker: str, output: list[str]) 
     raise AssertionError(f"launcher never printed {marker!r}:\n{''.join(output)}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fresh_database() -> Iterator[str]:
     name = f"crm_e2e_{uuid.uuid4().hex[:10]}"
     admin = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -62,7 +62,7 @@ def fresh_database() -> Iterator[str]:
         )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def running_app(fresh_database: str) -> Iterator[RunningApp]:
     port = free_port()
     env = {
@@ -103,6 +103,36 @@ def _wait_for_port(port: int) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def test_visitor_signs_up_and_lands_signed_in_at_the_new_subdomain(
+    running_app: RunningApp,
+) -> None:
+    apex = f"http://localhost:{running_app.port}"
+    workspace = f"http://studio-e2e.localhost:{running_app.port}"
+
+    with chromium_page() as page:
+        page.goto(f"{apex}/")
+        page.get_by_role("link", name="Create your workspace").click()
+        page.get_by_label("Business name").fill("Studio E2E")
+        page.get_by_label("Your address").fill("studio-e2e")
+        page.get_by_label("Your name").fill("Grace Hopper")
+        page.get_by_label("Your email").fill("grace@studio.example")
+        page.get_by_label("Choose a password").fill("short")
+        page.get_by_role("button", name="Create my workspace").click()
+        assert "too short" in page.inner_text("main")
+        page.get_by_label("Choose a password").fill("a long enough passphrase")
+        page.get_by_role("button", name="Create my workspace").click()
+        page.wait_for_url(f"{workspace}/")
+        assert page.get_by_role("heading", name="Welcome to Studio E2E").is_visible()
+        assert "Your workspace is ready" in page.inner_text("main")
+        page.get_by_role("link", name="Outbox").click()
+        assert "Confirm your email for Studio E2E" in page.inner_text("main")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "signup-outbox.png"), full_page=True)
+        page.get_by_role("link", name="Team").click()
+        assert "grace@studio.example" in page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / "team.png"), full_page=True)
 
 
 def test_newcomer_signs_in_to_the_demo_workspace_and_ctrl_c_stops_everything(
