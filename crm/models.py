@@ -1,1 +1,339 @@
-"""Tenant-schema CRM models arrive with the CRM core issue."""
+"""The sales picture of one workspace (tenant schema): leads, stages, products, messages,
+campaigns, tasks, and the event log every change writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Concat, Lower, Upper
+from django.utils import timezone
+
+
+class PipelineStage(models.Model):
+    name = models.CharField(max_length=60)
+    order = models.PositiveIntegerField(default=0)
+    win_probability = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="crm_stage_name_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(win_probability__lte=100), name="crm_stage_probability_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldDefinition(models.Model):
+    """A workspace-defined lead field; values live in Lead.custom_fields under `key`."""
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        BOOLEAN = "boolean", "Yes/no"
+        SELECT = "select", "Choice"
+
+    key = models.SlugField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=16, choices=FieldType.choices)
+    options = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Lead(models.Model):
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        IMPORT = "import", "Import"
+        API = "api", "API"
+        REFERRAL = "referral", "Referral"
+        SOCIAL = "social", "Social"
+        ADS = "ads", "Ads"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        CUSTOMER = "customer", "Customer"
+        LOST = "lost", "Lost"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # NULL, not "", for phone-only leads: the unique index on lower(email) ignores NULLs.
+    email = models.EmailField(max_length=254, null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.OTHER)
+    source_detail = models.CharField(max_length=200, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    notes = models.TextField(blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    stage = models.ForeignKey(
+        PipelineStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    consent = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="crm_lead_email_ci_unique"),
+            models.CheckConstraint(
+                condition=(Q(email__isnull=False) & ~Q(email="")) | ~Q(phone=""),
+                name="crm_lead_email_or_phone",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="crm_lead_created_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="crm_lead_updated_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="crm_lead_status_idx"),
+            models.Index(fields=["source", "-created_at", "-id"], name="crm_lead_source_idx"),
+            models.Index(fields=["stage", "-created_at", "-id"], name="crm_lead_stage_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_idx"),
+            GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
+            GinIndex(
+                OpClass(
+                    Upper(
+                        Concat(
+                            Coalesce("first_name", models.Value("")),
+                            models.Value(" "),
+                            Coalesce("last_name", models.Value("")),
+                            models.Value(" "),
+                            Coalesce("email", models.Value("")),
+                            models.Value(" "),
+                            Coalesce("company", models.Value("")),
+                            output_field=models.TextField(),
+                        )
+                    ),
+                    name="gin_trgm_ops",
+                ),
+                name="crm_lead_search_trgm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Product(models.Model):
+    class Kind(models.TextChoices):
+        COURSE = "course", "Course"
+        COACHING = "coaching", "Coaching"
+        SERVICE = "service", "Service"
+        MEMBERSHIP = "membership", "Membership"
+        OTHER = "other", "Other"
+
+    class Billing(models.TextChoices):
+        ONE_TIME = "one_time", "One-time"
+        RECURRING = "recurring", "Recurring"
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COURSE)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.ONE_TIME)
+    interval = models.CharField(max_length=8, choices=Interval.choices, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="crm_product_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(billing="one_time", interval="")
+                | (Q(billing="recurring") & ~Q(interval="")),
+                name="crm_product_interval_matches_billing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, default="email")
+    subject = models.CharField(max_length=255, blank=True)
+    body_template = models.TextField(blank=True)
+    audience = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    sent_count = models.PositiveIntegerField(default=0)
+    delivered_count = models.PositiveIntegerField(default=0)
+    opened_count = models.PositiveIntegerField(default=0)
+    clicked_count = models.PositiveIntegerField(default=0)
+    bounced_count = models.PositiveIntegerField(default=0)
+    unsubscribed_count = models.PositiveIntegerField(default=0)
+    complained_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+        CHAT = "chat", "Chat"
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", "Inbound"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        BOUNCED = "bounced", "Bounced"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(
+        max_length=16, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SENT)
+    provider_id = models.CharField(max_length=100, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="crm_message_lead_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "lead"],
+                condition=Q(campaign__isnull=False),
+                name="crm_message_one_per_campaign_lead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.direction} to lead {self.lead_id}"
+
+
+class Task(models.Model):
+    title = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(done_at__isnull=True), name="crm_task_open_due_idx"
+            ),
+            models.Index(fields=["lead", "-created_at"], name="crm_task_lead_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventLog(models.Model):
+    """One row per change, written by the service in the change's own transaction."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=32)
+    object_type = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="crm_event_object_idx"),
+            models.Index(fields=["-at", "-id"], name="crm_event_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.object_type} {self.object_id}"
