@@ -15,6 +15,22 @@ from django.db.models.functions import Coalesce, Concat, Lower, Upper
 from django.utils import timezone
 
 
+def lead_search_expression() -> Upper:
+    """The text lead search matches; the trigram index is built on this same expression."""
+    return Upper(
+        Concat(
+            Coalesce("first_name", models.Value("")),
+            models.Value(" "),
+            Coalesce("last_name", models.Value("")),
+            models.Value(" "),
+            Coalesce("email", models.Value("")),
+            models.Value(" "),
+            Coalesce("company", models.Value("")),
+            output_field=models.TextField(),
+        )
+    )
+
+
 class PipelineStage(models.Model):
     name = models.CharField(max_length=60)
     order = models.PositiveIntegerField(default=0)
@@ -124,22 +140,7 @@ class Lead(models.Model):
             models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_idx"),
             GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
             GinIndex(
-                OpClass(
-                    Upper(
-                        Concat(
-                            Coalesce("first_name", models.Value("")),
-                            models.Value(" "),
-                            Coalesce("last_name", models.Value("")),
-                            models.Value(" "),
-                            Coalesce("email", models.Value("")),
-                            models.Value(" "),
-                            Coalesce("company", models.Value("")),
-                            output_field=models.TextField(),
-                        )
-                    ),
-                    name="gin_trgm_ops",
-                ),
-                name="crm_lead_search_trgm",
+                OpClass(lead_search_expression(), name="gin_trgm_ops"), name="crm_lead_search_trgm"
             ),
         ]
 

@@ -6,6 +6,8 @@ from django.urls import path
 from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
+from crm.api.events import router as events_router
+from crm.api.leads import router as leads_router
 from project.api import build_api
 from tenants.api import workspace_router
 from tenants.views import home
@@ -22,6 +24,8 @@ api.add_router("/", workspace_router)
 api.add_router("/", auth_router)
 api.add_router("/", team_router)
 api.add_router("/", api_keys_router)
+api.add_router("/", leads_router)
+api.add_router("/", events_router)
 
 urlpatterns = [
     path("", home, name="home"),

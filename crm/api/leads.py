@@ -1,0 +1,165 @@
+"""/api/v1/leads: list with filters and cursors, create, read, change, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from accounts.authentication import acting_user
+from crm.models import Lead
+from crm.selectors.leads import SORTS, LeadFilter, filter_leads
+from crm.selectors.pagination import MAX_LIMIT, paginate
+from crm.services.leads import create_lead, delete_lead, get_lead, update_lead
+from project.errors import InvalidInput, field_error
+
+router = Router(tags=["leads"])
+
+LEAD_EXAMPLE: dict[str, Any] = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phone": "+44 20 7946 0000",
+    "company": "Analytical Engines",
+    "source": "web_form",
+    "tags": ["webinar", "vip"],
+    "status": "new",
+}
+
+
+class LeadOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str
+    company: str
+    source: str
+    source_detail: str
+    tags: list[str]
+    notes: str
+    custom_fields: dict[str, Any]
+    owner: int | None = Field(None, alias="owner_id")
+    stage: int | None = Field(None, alias="stage_id")
+    status: str
+    consent: bool
+    consent_at: datetime | None
+    unsubscribed_at: datetime | None
+    last_contacted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    model_config = ConfigDict(
+        populate_by_name=True, json_schema_extra={"examples": [{"id": 1, **LEAD_EXAMPLE}]}
+    )
+
+
+class LeadIn(Schema):
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+    phone: str = ""
+    company: str = ""
+    source: str = Lead.Source.API
+    source_detail: str = ""
+    tags: list[str] = []
+    notes: str = ""
+    custom_fields: dict[str, Any] = {}
+    owner: int | None = None
+    stage: int | None = None
+    status: str = Lead.Status.NEW
+    consent: bool = False
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LEAD_EXAMPLE]})
+
+
+class LeadPatch(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    source: str | None = None
+    source_detail: str | None = None
+    tags: list[str] | None = None
+    notes: str | None = None
+    custom_fields: dict[str, Any] | None = None
+    owner: int | None = None
+    stage: int | None = None
+    status: str | None = None
+    consent: bool | None = None
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"status": "qualified"}]}
+    )
+
+
+class LeadListParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: str | None = None
+    sort: str = "-created_at"
+    with_total: bool = False
+    tag: list[str] | None = None
+    source: str | None = None
+    status: str | None = None
+    stage: int | None = None
+    owner: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    has_email: bool | None = None
+    q: str | None = None
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next: str | None
+    total: int | None = None
+
+
+@router.get("/leads", response=LeadPage)
+def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str, Any]:
+    """Leads, newest first by default, `limit` ≤ 200 per page; pass `next` back as `cursor`."""
+    if params.sort not in SORTS:
+        raise InvalidInput(
+            details=[field_error("sort", "invalid_sort", f"Use one of: {', '.join(SORTS)}.")]
+        )
+    criteria = LeadFilter(**params.model_dump(exclude={"limit", "cursor", "sort", "with_total"}))
+    page = paginate(
+        filter_leads(criteria),
+        sort=params.sort,
+        limit=params.limit,
+        cursor=params.cursor,
+        with_total=params.with_total,
+    )
+    return {"items": page.items, "next": page.next, "total": page.total}
+
+
+@router.post("/leads", response={201: LeadOut})
+def post_lead(request: HttpRequest, payload: LeadIn) -> Status:
+    """Create a lead. A taken email is 409 with the existing lead's id in the details."""
+    lead = create_lead(actor=acting_user(request), **payload.model_dump())
+    return Status(201, lead)
+
+
+@router.get("/leads/{int:lead_id}", response=LeadOut)
+def get_one_lead(request: HttpRequest, lead_id: int) -> Lead:
+    return get_lead(lead_id)
+
+
+@router.patch("/leads/{int:lead_id}", response=LeadOut)
+def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
+    """Change only the fields sent; unknown fields are 422."""
+    return update_lead(
+        actor=acting_user(request), lead_id=lead_id, changes=payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete("/leads/{int:lead_id}", response={204: None})
+def remove_lead(request: HttpRequest, lead_id: int) -> Status:
+    delete_lead(actor=acting_user(request), lead_id=lead_id)
+    return Status(204, None)

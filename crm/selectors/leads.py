@@ -1,0 +1,57 @@
+"""Finding leads: every filter of the list API, each backed by an index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from crm.models import Lead, lead_search_expression
+
+SORTS = ("created_at", "-created_at", "updated_at", "-updated_at", "last_name", "-last_name")
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    tag: list[str] | None = None
+    source: str | None = None
+    status: str | None = None
+    stage: int | None = None
+    owner: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    has_email: bool | None = None
+    q: str | None = None
+
+
+def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
+    leads = Lead.objects.all()
+    if criteria.tag:
+        leads = leads.filter(tags__contains=[tag.lower() for tag in criteria.tag])
+    if criteria.source:
+        leads = leads.filter(source=criteria.source)
+    if criteria.status:
+        leads = leads.filter(status=criteria.status)
+    if criteria.stage is not None:
+        leads = leads.filter(stage_id=criteria.stage)
+    if criteria.owner is not None:
+        leads = leads.filter(owner_id=criteria.owner)
+    if criteria.created_after:
+        leads = leads.filter(created_at__gte=criteria.created_after)
+    if criteria.created_before:
+        leads = leads.filter(created_at__lt=criteria.created_before)
+    if criteria.updated_after:
+        leads = leads.filter(updated_at__gte=criteria.updated_after)
+    if criteria.updated_before:
+        leads = leads.filter(updated_at__lt=criteria.updated_before)
+    if criteria.has_email is not None:
+        leads = leads.filter(email__isnull=not criteria.has_email)
+    if criteria.q and criteria.q.strip():
+        # Same expression as the trigram index, so LIKE '%q%' is an index scan.
+        leads = leads.alias(search=lead_search_expression()).filter(
+            search__contains=criteria.q.strip().upper()
+        )
+    return leads

@@ -1,0 +1,238 @@
+"""Creating, changing and deleting leads; every change writes its event in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from crm.models import CustomFieldDefinition, Lead, PipelineStage
+from crm.services.events import diff, record_event, snapshot
+from project.errors import Conflict, InvalidInput, NotFound, field_error
+
+EDITABLE_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "source",
+    "source_detail",
+    "tags",
+    "notes",
+    "custom_fields",
+    "owner",
+    "stage",
+    "status",
+    "consent",
+]
+MAX_TAGS = 50
+
+
+class LeadEmailTaken(Conflict):
+    code = "lead_email_taken"
+
+    def __init__(self, existing_id: int):
+        super().__init__(
+            "A lead with this email already exists.",
+            details=[
+                {
+                    "field": "email",
+                    "code": "taken",
+                    "existing_id": existing_id,
+                    "message": f"Lead {existing_id} already has this email.",
+                }
+            ],
+        )
+        self.existing_id = existing_id
+
+
+def get_lead(lead_id: int) -> Lead:
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound("No lead with this id.")
+    return lead
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Normalise and validate the fields given; raise InvalidInput naming each bad one."""
+    errors: list[dict[str, str]] = []
+    cleaned = dict(values)
+    for name in ("first_name", "last_name", "phone", "company", "source_detail", "notes"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    if "email" in cleaned:
+        email = (cleaned["email"] or "").strip()
+        cleaned["email"] = email or None
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(
+                    field_error(
+                        "email",
+                        "invalid_email",
+                        "Enter a valid email address, like you@example.com.",
+                    )
+                )
+    if "source" in cleaned and cleaned["source"] not in Lead.Source.values:
+        errors.append(
+            field_error("source", "invalid_choice", f"Use one of: {', '.join(Lead.Source.values)}.")
+        )
+    if "status" in cleaned and cleaned["status"] not in Lead.Status.values:
+        errors.append(
+            field_error("status", "invalid_choice", f"Use one of: {', '.join(Lead.Status.values)}.")
+        )
+    if "tags" in cleaned:
+        tags = sorted(
+            {str(tag).strip().lower() for tag in cleaned["tags"] or [] if str(tag).strip()}
+        )
+        if len(tags) > MAX_TAGS or any(len(tag) > 50 for tag in tags):
+            errors.append(
+                field_error(
+                    "tags", "invalid_tags", f"Use at most {MAX_TAGS} tags of up to 50 characters."
+                )
+            )
+        cleaned["tags"] = tags
+    if "owner" in cleaned and cleaned["owner"] is not None:
+        owner = User.objects.filter(pk=cleaned["owner"], is_active=True).first()
+        if owner is None:
+            errors.append(field_error("owner", "unknown_owner", "No active member with this id."))
+        cleaned["owner"] = owner
+    if "stage" in cleaned and cleaned["stage"] is not None:
+        stage = PipelineStage.objects.filter(pk=cleaned["stage"]).first()
+        if stage is None:
+            errors.append(field_error("stage", "unknown_stage", "No pipeline stage with this id."))
+        cleaned["stage"] = stage
+    if "custom_fields" in cleaned:
+        errors += custom_field_errors(cleaned["custom_fields"] or {})
+    if errors:
+        raise InvalidInput(details=errors)
+    return cleaned
+
+
+def custom_field_errors(values: dict[str, Any]) -> list[dict[str, str]]:
+    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    errors = []
+    for key, value in values.items():
+        definition = definitions.get(key)
+        where = f"custom_fields.{key}"
+        if definition is None:
+            errors.append(
+                field_error(where, "unknown_field", "Define this custom field before using it.")
+            )
+        elif value is not None and not _matches(definition, value):
+            errors.append(
+                field_error(
+                    where,
+                    "invalid_value",
+                    f"Expected a {definition.get_field_type_display()} value.",
+                )
+            )
+    return errors
+
+
+def _matches(definition: CustomFieldDefinition, value: Any) -> bool:
+    kind = definition.field_type
+    if kind == CustomFieldDefinition.FieldType.TEXT:
+        return isinstance(value, str)
+    if kind == CustomFieldDefinition.FieldType.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == CustomFieldDefinition.FieldType.BOOLEAN:
+        return isinstance(value, bool)
+    if kind == CustomFieldDefinition.FieldType.DATE:
+        from datetime import date
+
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            return False
+        return True
+    return value in (definition.options or [])
+
+
+def _check_identity(lead: Lead) -> None:
+    if not lead.email and not lead.phone:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "email", "email_or_phone_required", "Give an email address or a phone number."
+                )
+            ]
+        )
+    if lead.email:
+        same_email = Lead.objects.alias(email_lower=Lower("email")).filter(
+            email_lower=lead.email.lower()
+        )
+        if lead.pk is not None:
+            same_email = same_email.exclude(pk=lead.pk)
+        existing = same_email.values_list("pk", flat=True).first()
+        if existing is not None:
+            raise LeadEmailTaken(existing)
+
+
+@transaction.atomic
+def create_lead(*, actor: User | None, **values: Any) -> Lead:
+    """Create a lead; raises InvalidInput (field details) or LeadEmailTaken (with its id)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_LEADS)
+    cleaned = _clean({key: value for key, value in values.items() if key in EDITABLE_FIELDS})
+    lead = Lead(**cleaned)
+    if lead.consent:
+        lead.consent_at = timezone.now()
+    _check_identity(lead)
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError:
+        _check_identity(lead)  # lost a race on the email: say which lead has it
+        raise
+    record_event(
+        actor=actor, verb="created", obj=lead, changes=diff({}, snapshot(lead, EDITABLE_FIELDS))
+    )
+    return lead
+
+
+@transaction.atomic
+def update_lead(*, actor: User | None, lead_id: int, changes: dict[str, Any]) -> Lead:
+    """Change only the fields given; raises NotFound, InvalidInput or LeadEmailTaken."""
+    if actor is not None:
+        require(actor, Action.MANAGE_LEADS)
+    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound("No lead with this id.")
+    cleaned = _clean(changes)
+    fields = [name for name in cleaned if name in EDITABLE_FIELDS]
+    before = snapshot(lead, fields)
+    for name in fields:
+        setattr(lead, name, cleaned[name])
+    if "consent" in cleaned and cleaned["consent"] and lead.consent_at is None:
+        lead.consent_at = timezone.now()
+    _check_identity(lead)
+    lead.updated_at = timezone.now()
+    lead.save()
+    changed = diff(before, snapshot(lead, fields))
+    if changed:
+        record_event(actor=actor, verb="updated", obj=lead, changes=changed)
+    return lead
+
+
+@transaction.atomic
+def delete_lead(*, actor: User | None, lead_id: int) -> None:
+    if actor is not None:
+        require(actor, Action.MANAGE_LEADS)
+    lead = get_lead(lead_id)
+    gone = snapshot(lead, ["email", "first_name", "last_name"])
+    record_event(
+        actor=actor,
+        verb="deleted",
+        obj=lead,
+        changes={field: {"before": value, "after": None} for field, value in gone.items()},
+    )
+    lead.delete()
