@@ -3,7 +3,7 @@
 | action            | member | admin | owner |
 |-------------------|:------:|:-----:|:-----:|
 | leads, tasks, messages | yes | yes | yes |
-| campaigns, products    | no  | yes | yes |
+| campaigns, products, pipeline and custom fields | no | yes | yes |
 | team, API keys         | no  | yes | yes |
 | billing, delete workspace, transfer ownership | no | no | yes |
 """
@@ -22,6 +22,7 @@ class Action(StrEnum):
     MANAGE_MESSAGES = "manage_messages"
     MANAGE_CAMPAIGNS = "manage_campaigns"
     MANAGE_PRODUCTS = "manage_products"
+    MANAGE_PIPELINE = "manage_pipeline"
     MANAGE_TEAM = "manage_team"
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_BILLING = "manage_billing"
@@ -33,6 +34,7 @@ MEMBER_ACTIONS = frozenset({Action.MANAGE_LEADS, Action.MANAGE_TASKS, Action.MAN
 ADMIN_ACTIONS = MEMBER_ACTIONS | {
     Action.MANAGE_CAMPAIGNS,
     Action.MANAGE_PRODUCTS,
+    Action.MANAGE_PIPELINE,
     Action.MANAGE_TEAM,
     Action.MANAGE_API_KEYS,
 }

@@ -6,6 +6,8 @@ from django.urls import path
 from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
+from crm.api.activity import router as activity_router
+from crm.api.catalog import router as catalog_router
 from crm.api.events import router as events_router
 from crm.api.leads import router as leads_router
 from project.api import build_api
@@ -26,6 +28,8 @@ api.add_router("/", team_router)
 api.add_router("/", api_keys_router)
 api.add_router("/", leads_router)
 api.add_router("/", events_router)
+api.add_router("/", catalog_router)
+api.add_router("/", activity_router)
 
 urlpatterns = [
     path("", home, name="home"),

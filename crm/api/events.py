@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from crm.models import EventLog
+from crm.selectors.activity import filter_events
 from crm.selectors.pagination import MAX_LIMIT, paginate
 
 router = Router(tags=["events"])
@@ -38,10 +38,6 @@ class EventPage(Schema):
 
 @router.get("/events", response=EventPage)
 def list_events(request: HttpRequest, params: Query[EventParams]) -> dict[str, Any]:
-    events = EventLog.objects.all()
-    if params.object_type:
-        events = events.filter(object_type=params.object_type)
-    if params.object_id is not None:
-        events = events.filter(object_id=params.object_id)
+    events = filter_events(object_type=params.object_type, object_id=params.object_id)
     page = paginate(events, sort="-at", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}

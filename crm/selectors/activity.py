@@ -1,0 +1,94 @@
+"""Reads of tasks, messages and a lead's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from crm.models import EventLog, Lead, Message, Task
+
+
+def filter_tasks(
+    *,
+    assignee: int | None = None,
+    lead: int | None = None,
+    done: bool | None = None,
+    overdue: bool | None = None,
+) -> QuerySet[Task]:
+    tasks = Task.objects.all()
+    if assignee is not None:
+        tasks = tasks.filter(assignee_id=assignee)
+    if lead is not None:
+        tasks = tasks.filter(lead_id=lead)
+    if done is not None:
+        tasks = tasks.filter(done_at__isnull=not done)
+    if overdue:
+        tasks = tasks.filter(done_at__isnull=True, due_at__lt=timezone.now())
+    return tasks
+
+
+def filter_messages(
+    *, lead: int | None = None, channel: str | None = None, campaign: int | None = None
+) -> QuerySet[Message]:
+    messages = Message.objects.all()
+    if lead is not None:
+        messages = messages.filter(lead_id=lead)
+    if channel:
+        messages = messages.filter(channel=channel)
+    if campaign is not None:
+        messages = messages.filter(campaign_id=campaign)
+    return messages
+
+
+def filter_events(
+    *, object_type: str | None = None, object_id: int | None = None
+) -> QuerySet[EventLog]:
+    events = EventLog.objects.all()
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id is not None:
+        events = events.filter(object_id=object_id)
+    return events
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # message | event | task
+    id: int
+    at: datetime
+    summary: str
+    data: dict[str, Any]
+
+
+def lead_timeline(lead: Lead, *, limit: int) -> list[TimelineEntry]:
+    """Messages, events and tasks of one lead, newest first (payments join later)."""
+    entries = [
+        TimelineEntry(
+            "message",
+            m.pk,
+            m.occurred_at,
+            f"{m.get_direction_display()} "
+            f"{m.get_channel_display().lower()}: {m.subject or m.body[:80]}",
+            {"channel": m.channel, "direction": m.direction, "status": m.status},
+        )
+        for m in lead.messages.order_by("-occurred_at")[:limit]
+    ]
+    entries += [
+        TimelineEntry("event", e.pk, e.at, f"Lead {e.verb}", {"verb": e.verb, "changes": e.changes})
+        for e in filter_events(object_type="lead", object_id=lead.pk).order_by("-at")[:limit]
+    ]
+    entries += [
+        TimelineEntry(
+            "task",
+            t.pk,
+            t.created_at,
+            f"Task: {t.title}",
+            {"due_at": t.due_at.isoformat() if t.due_at else None, "done": t.done_at is not None},
+        )
+        for t in lead.tasks.order_by("-created_at")[:limit]
+    ]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
