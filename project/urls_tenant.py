@@ -7,6 +7,7 @@ from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
 from crm.api.activity import router as activity_router
+from crm.api.campaigns import router as campaigns_router
 from crm.api.catalog import router as catalog_router
 from crm.api.events import router as events_router
 from crm.api.leads import router as leads_router
@@ -30,6 +31,7 @@ api.add_router("/", leads_router)
 api.add_router("/", events_router)
 api.add_router("/", catalog_router)
 api.add_router("/", activity_router)
+api.add_router("/", campaigns_router)
 
 urlpatterns = [
     path("", home, name="home"),

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from accounts.authentication import acting_user
 from crm.models import Lead
+from crm.selectors.export import export_rows
 from crm.selectors.leads import SORTS, LeadFilter, filter_leads
 from crm.selectors.pagination import MAX_LIMIT, paginate
+from crm.services.bulk import BulkResult, run_bulk_action
 from crm.services.leads import create_lead, delete_lead, get_lead, update_lead
 from project.errors import InvalidInput, field_error
 
@@ -163,3 +165,61 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
 def remove_lead(request: HttpRequest, lead_id: int) -> Status:
     delete_lead(actor=acting_user(request), lead_id=lead_id)
     return Status(204, None)
+
+
+class LeadFilterIn(Schema):
+    tag: list[str] | None = None
+    source: str | None = None
+    status: str | None = None
+    stage: int | None = None
+    owner: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    has_email: bool | None = None
+    q: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+
+class BulkIn(Schema):
+    action: str
+    ids: list[int] | None = Field(None, max_length=10_000)
+    filter: LeadFilterIn | None = None
+    value: Any = None
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"action": "tag", "ids": [1, 2, 3], "value": ["webinar-2026"]},
+                {"action": "move_stage", "filter": {"tag": ["webinar-2026"]}, "value": 3},
+            ]
+        },
+    )
+
+
+class BulkOut(Schema):
+    action: str
+    affected: int
+
+
+@router.post("/leads/bulk", response=BulkOut)
+def post_bulk(request: HttpRequest, payload: BulkIn) -> BulkResult:
+    """tag, untag, assign_owner, move_stage or delete on `ids` or on a `filter`."""
+    criteria = LeadFilter(**payload.filter.model_dump()) if payload.filter else None
+    return run_bulk_action(
+        actor=acting_user(request),
+        action=payload.action,
+        value=payload.value,
+        ids=payload.ids,
+        criteria=criteria,
+    )
+
+
+@router.get("/leads/export", response={200: None})
+def export_leads(request: HttpRequest, params: Query[LeadFilterIn]) -> StreamingHttpResponse:
+    """Every lead matching the filters as CSV, streamed in pages of 2,000."""
+    rows = export_rows(filter_leads(LeadFilter(**params.model_dump())))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leads.csv"'
+    return response
