@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, PipelineStage
 from tests.crm.test_leads_api import api, patch, post
+
+
+def body_of(response: Any) -> str:
+    """The full text of a streamed response."""
+    return b"".join(response.streaming_content).decode()
 
 
 def make_leads(client, count: int, **extra) -> list[int]:
@@ -92,8 +98,8 @@ def test_export_streams_every_matching_lead_as_csv(make_workspace) -> None:
     everything = client.get("/api/v1/leads/export")
     tagged = client.get("/api/v1/leads/export?tag=a")
 
-    rows = list(csv.DictReader(io.StringIO(b"".join(everything.streaming_content).decode())))
-    tagged_rows = list(csv.DictReader(io.StringIO(b"".join(tagged.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(body_of(everything))))
+    tagged_rows = list(csv.DictReader(io.StringIO(body_of(tagged))))
     assert everything["Content-Type"].startswith("text/csv")
     assert len(rows) == 4
     assert {row["company"] for row in rows} == {"", 'Quote "Co", Ltd'}
@@ -104,7 +110,7 @@ def test_export_of_another_workspace_holds_only_its_own(two_workspaces) -> None:
     alpha, beta = two_workspaces
     make_leads(api(alpha), 2)
 
-    exported = b"".join(api(beta).get("/api/v1/leads/export").streaming_content).decode()
+    exported = body_of(api(beta).get("/api/v1/leads/export"))
 
     assert exported.strip().count("\n") == 0  # header only
 
