@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from project.api import build_api
 from tenants.api import signup_router
+from tenants.console import views as console_views
 from tenants.views import landing, signup
 
 api = build_api(
@@ -19,6 +20,8 @@ urlpatterns = [
     path("signup/", signup, name="signup"),
     path("api/", api.urls),
     path("console/", include("tenants.console.urls")),
+    # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
+    path("console/logout/", console_views.sign_out, name="logout"),
 ]
 
 handler400 = "project.views.bad_request"

@@ -65,6 +65,7 @@ class WorkspaceFixture:
 @pytest.fixture
 def make_workspace(db: None) -> Callable[..., WorkspaceFixture]:
     def make(slug: str | None = None, name: str | None = None) -> WorkspaceFixture:
+        use_public_schema()  # a request before may have left the connection in a workspace
         slug = slug or f"ws{next(_slugs)}"
         email = f"owner@{slug}.example"
         workspace = create_workspace(

@@ -1,6 +1,25 @@
 """The platform console on the apex domain (staff only)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from tenants.console import views
 
 app_name = "console"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.workspace_list, name="workspaces"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("workspaces/new/", views.workspace_create, name="workspace_create"),
+    path("workspaces/<int:workspace_id>/", views.workspace_detail, name="workspace"),
+    path(
+        "workspaces/<int:workspace_id>/suspend/",
+        views.workspace_suspend,
+        name="workspace_suspend",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/reactivate/",
+        views.workspace_reactivate,
+        name="workspace_reactivate",
+    ),
+    path("audit/", views.audit_log, name="audit"),
+]

@@ -153,3 +153,16 @@ def test_wrong_method_on_an_api_route_is_405_in_the_error_shape(make_workspace) 
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert "GET" in response["Allow"]
+
+
+def test_signed_in_staff_can_open_the_public_pages(apex_client) -> None:
+    from accounts.services.users import create_user
+
+    create_user(email="staff@platform.example", password="a staff passphrase 1", is_staff=True)
+    apex_client.post("/console/login/", {"email": "staff@platform.example",
+                                         "password": "a staff passphrase 1"})
+
+    for path in ("/", "/signup/", "/console/"):
+        response = apex_client.get(path)
+        assert response.status_code == 200, path
+        assert "Sign out" in response.text
