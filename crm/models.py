@@ -338,3 +338,46 @@ class EventLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.object_type} {self.object_id}"
+
+
+class LeadImport(models.Model):
+    """One CSV import: its options, its file, its progress and its per-row report."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        VALIDATING = "validating", "Checking rows"
+        WRITING = "writing", "Writing leads"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class OnDuplicate(models.TextChoices):
+        UPDATE = "update", "Update the existing lead"
+        SKIP = "skip", "Keep the existing lead"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    csv_text = models.TextField()
+    mapping = models.JSONField(default=dict, blank=True)
+    on_duplicate = models.CharField(
+        max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
+    )
+    dry_run = models.BooleanField(default=False)
+    skip_bad_rows = models.BooleanField(default=False)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"

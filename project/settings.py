@@ -213,6 +213,9 @@ CRM_LOCKOUT_SECONDS = int(env.get("CRM_LOCKOUT_SECONDS", "900"))
 # the client's (e.g. HTTP_X_REAL_IP) so per-IP limits count clients, not the proxy.
 RATELIMIT_IP_META_KEY = env.get("CRM_CLIENT_IP_META_KEY") or None
 
+# Imports up to this many rows run in the request; larger ones in a worker, with progress.
+CRM_IMPORT_SYNC_MAX_ROWS = int(env.get("CRM_IMPORT_SYNC_MAX_ROWS", "2000"))
+
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

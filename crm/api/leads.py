@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
 from accounts.authentication import acting_user
-from crm.models import Lead
+from crm.models import Lead, LeadImport
 from crm.selectors.export import export_rows
 from crm.selectors.leads import SORTS, LeadFilter, filter_leads
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from crm.services.bulk import BulkResult, run_bulk_action
+from crm.services.lead_import import start_import
 from crm.services.leads import create_lead, delete_lead, get_lead, update_lead
+from crm.services.records import get_record
 from project.errors import InvalidInput, field_error
 
 router = Router(tags=["leads"])
@@ -223,3 +227,72 @@ def export_leads(request: HttpRequest, params: Query[LeadFilterIn]) -> Streaming
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="leads.csv"'
     return response
+
+
+class ImportOut(Schema):
+    id: int
+    status: str
+    dry_run: bool
+    on_duplicate: str
+    skip_bad_rows: bool
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    updated_count: int
+    skipped_count: int
+    error_count: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
+@router.post("/leads/import", response={200: ImportOut, 202: ImportOut})
+def post_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    mapping: Form[str] = "{}",
+    on_duplicate: Form[str] = "skip",
+    dry_run: Form[bool] = False,
+    skip_bad_rows: Form[bool] = False,
+) -> Status:
+    """Import a CSV (UTF-8, header row). `mapping` is a JSON object {"CSV column": "field"};
+    without it, columns named like lead fields are used. Up to 2,000 rows answer 200 with the
+    result; larger files answer 202 and run in the background: poll GET /imports/{id}."""
+    if file.size and file.size > MAX_IMPORT_BYTES:
+        raise InvalidInput(details=[field_error("file", "too_large", "Send at most 50 MB.")])
+    try:
+        csv_text = file.read().decode("utf-8-sig")
+        columns = json.loads(mapping)
+        if not isinstance(columns, dict):
+            raise ValueError
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            details=[field_error("file", "not_utf8", "Save the file as UTF-8 CSV.")]
+        ) from None
+    except ValueError:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "mapping", "invalid_json", 'Send a JSON object like {"E-mail": "email"}.'
+                )
+            ]
+        ) from None
+    lead_import = start_import(
+        actor=acting_user(request),
+        csv_text=csv_text,
+        mapping=columns,
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+    )
+    finished = lead_import.status in (LeadImport.Status.DONE, LeadImport.Status.FAILED)
+    return Status(200 if finished else 202, lead_import)
+
+
+@router.get("/imports/{int:import_id}", response=ImportOut)
+def get_import(request: HttpRequest, import_id: int) -> LeadImport:
+    """An import's progress (processed_rows of total_rows) and its per-row error report."""
+    return get_record(LeadImport, import_id)

@@ -1,0 +1,17 @@
+"""CRM jobs. tenant-schemas-celery runs each in the schema it was queued from."""
+
+from __future__ import annotations
+
+from project.celery import app
+
+
+@app.task(name="crm.import_leads", acks_late=True)
+def import_leads(import_id: int) -> str:
+    """Run a queued lead import; a rerun after a killed worker starts it over cleanly."""
+    from crm.models import LeadImport
+    from crm.services.lead_import import run_import
+
+    lead_import = LeadImport.objects.filter(pk=import_id).first()
+    if lead_import is None:
+        return "missing"
+    return run_import(lead_import).status
