@@ -138,9 +138,8 @@ def test_unreadable_files_are_422(make_workspace) -> None:
 
 @override_settings(CRM_IMPORT_SYNC_MAX_ROWS=1)
 def test_large_import_runs_as_a_job_with_progress(
-    make_workspace, django_capture_on_commit_callbacks, settings
+    make_workspace, django_capture_on_commit_callbacks
 ) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     from project.celery import app
 
     app.conf.task_always_eager = True
