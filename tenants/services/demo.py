@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services.users import create_user
+from crm.services.demo_data import seed_demo_crm
 from project.errors import Forbidden
 from tenants.models import Workspace
 from tenants.services.provisioning import create_workspace
@@ -34,7 +35,8 @@ DEMO_LOGINS = (
 
 @transaction.atomic
 def seed_demo_workspace() -> Workspace:
-    """Make sure the demo workspace exists and each demo login works with its known password.
+    """Make sure the demo workspace exists with its CRM data, and each demo login works with
+    its known password.
 
     Refuses in staging and production, where known passwords would be a hole.
     """
@@ -64,4 +66,6 @@ def seed_demo_workspace() -> Workspace:
             user.set_password(login.password)
             user.is_active = True
             user.save(update_fields=["password", "is_active"])
+        team = list(User.objects.exclude(role=User.Role.OWNER))
+        seed_demo_crm(owner=User.objects.get(role=User.Role.OWNER), members=team)
     return workspace

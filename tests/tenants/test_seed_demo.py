@@ -8,6 +8,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from crm.models import EventLog, Lead, Message, Product, Task
 from tenants.models import Workspace
 from tenants.services.demo import DEMO_LOGINS
 
@@ -28,6 +29,10 @@ def test_seed_demo_is_idempotent_and_every_printed_login_works(db, capsys) -> No
         assert response.status_code == 302, login.role
     with schema_context("ws_demo"):
         assert sorted(User.objects.values_list("role", flat=True)) == ["admin", "member", "owner"]
+        assert Lead.objects.count() == 2000  # seeded once, not twice
+        assert Product.objects.count() == 5
+        assert Message.objects.exists() and Task.objects.exists()
+        assert EventLog.objects.filter(object_type="lead").count() == 2000
 
 
 @override_settings(STRICT=True)

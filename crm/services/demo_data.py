@@ -1,0 +1,210 @@
+"""Realistic demo data for a workspace: ~2,000 leads with products, messages, tasks, events.
+
+Deterministic (a seeded random generator) and idempotent: a workspace that already has its
+demo leads is left as it is.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from crm.models import EventLog, Lead, Message, PipelineStage, Product, Task
+
+DEMO_LEADS = 2000
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Tim",
+    "Radia",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Ken",
+    "Hedy",
+    "John",
+    "Mary",
+    "Edsger",
+    "Shafi",
+    "Donald",
+    "Sophie",
+    "Yuki",
+    "Amara",
+    "Mateo",
+    "Priya",
+    "Noah",
+    "Leila",
+    "Omar",
+    "Ines",
+    "Kofi",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Berners-Lee",
+    "Perlman",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Thompson",
+    "Lamarr",
+    "McCarthy",
+    "Keller",
+    "Dijkstra",
+    "Goldwasser",
+    "Knuth",
+    "Wilson",
+    "Tanaka",
+    "Okafor",
+    "Garcia",
+    "Patel",
+]
+COMPANIES = [
+    "",
+    "",
+    "Bright Path Coaching",
+    "Studio North",
+    "Mindful Leaders",
+    "Acme Ltd",
+    "Peak Performance",
+    "Calm Mornings",
+    "Blue Ocean Agency",
+    "Freelance",
+]
+TAGS = [
+    "webinar",
+    "newsletter",
+    "vip",
+    "course-buyer",
+    "cold",
+    "referral",
+    "podcast",
+    "free-guide",
+    "masterclass",
+    "waitlist",
+]
+PRODUCTS = [
+    ("Foundations course", "course", "197.00", "one_time", ""),
+    ("1:1 coaching, 12 weeks", "coaching", "1800.00", "one_time", ""),
+    ("Inner circle membership", "membership", "49.00", "recurring", "month"),
+    ("Brand strategy sprint", "service", "2500.00", "one_time", ""),
+    ("Annual mastermind", "membership", "4900.00", "recurring", "year"),
+]
+
+
+@transaction.atomic
+def seed_demo_crm(*, owner: User, members: list[User]) -> int:
+    """Fill the current workspace with demo CRM data; returns how many leads it created."""
+    if Lead.objects.filter(email__endswith="@demo-leads.example").count() >= DEMO_LEADS:
+        return 0
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    now = timezone.now()
+    stages = list(PipelineStage.objects.order_by("order"))
+    if not Product.objects.exists():
+        Product.objects.bulk_create(
+            Product(
+                name=name,
+                kind=kind,
+                price=Decimal(price),
+                currency="USD",
+                billing=billing,
+                interval=interval,
+            )
+            for name, kind, price, billing, interval in PRODUCTS
+        )
+    people = [owner, *members]
+    leads = []
+    for index in range(DEMO_LEADS):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        created = now - timedelta(days=rng.uniform(0, 365), minutes=index)
+        status = rng.choices(
+            ["new", "contacted", "qualified", "customer", "lost"], weights=[35, 25, 18, 12, 10]
+        )[0]
+        leads.append(
+            Lead(
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}.{last.lower()}.{index}@demo-leads.example",
+                phone=f"+1 555 01{index % 100:02d}" if rng.random() < 0.4 else "",
+                company=rng.choice(COMPANIES),
+                source=rng.choices(
+                    ["web_form", "import", "api", "referral", "social", "ads", "other"],
+                    weights=[30, 15, 5, 15, 15, 15, 5],
+                )[0],
+                tags=sorted(set(rng.sample(TAGS, k=rng.randint(0, 3)))),
+                owner=rng.choice(people),
+                stage=rng.choice(stages),
+                status=status,
+                consent=rng.random() < 0.8,
+                created_at=created,
+                updated_at=created,
+            )
+        )
+    Lead.objects.bulk_create(leads, batch_size=1000)
+    messages, tasks, events = [], [], []
+    for lead in leads:
+        events.append(
+            EventLog(
+                actor=lead.owner,
+                verb="created",
+                object_type="lead",
+                object_id=lead.pk,
+                changes={"demo": True},
+                at=lead.created_at,
+            )
+        )
+        for _ in range(rng.randint(0, 3)):
+            channel = rng.choice(["email", "call", "meeting", "note", "chat"])
+            messages.append(
+                Message(
+                    lead=lead,
+                    channel=channel,
+                    direction=rng.choice(["outbound", "inbound"]),
+                    subject="Following up" if channel == "email" else "",
+                    body=rng.choice(
+                        [
+                            "Asked about the spring cohort.",
+                            "Sent the syllabus.",
+                            "Booked a discovery call.",
+                            "Interested in coaching.",
+                        ]
+                    ),
+                    author=lead.owner,
+                    status="sent",
+                    occurred_at=lead.created_at + timedelta(days=rng.uniform(0, 20)),
+                )
+            )
+        if rng.random() < 0.25:
+            tasks.append(
+                Task(
+                    title=rng.choice(["Call back", "Send proposal", "Check in"]),
+                    lead=lead,
+                    assignee=lead.owner,
+                    due_at=now + timedelta(days=rng.randint(-10, 20)),
+                    done_at=now if rng.random() < 0.3 else None,
+                )
+            )
+    Message.objects.bulk_create(messages, batch_size=2000)
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    EventLog.objects.bulk_create(events, batch_size=2000)
+    last_contact = {
+        message.lead_id: message.occurred_at
+        for message in sorted(messages, key=lambda m: m.occurred_at)
+    }
+    for lead in leads:
+        lead.last_contacted_at = last_contact.get(lead.pk)
+    Lead.objects.bulk_update(leads, ["last_contacted_at"], batch_size=1000)
+    return len(leads)
