@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import CustomFieldDefinition, Lead, LeadImport
-from crm.services.leads import MAX_TAGS, custom_field_errors
+from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
 from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
@@ -110,7 +110,7 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
     header = next(reader, [])
     columns = resolve_mapping(header, mapping)
     positions = [(header.index(column), target) for column, target in columns.items()]
-    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    definitions = custom_field_definitions()
     checked, seen_emails = CheckedRows(), dict[str, int]()
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):

@@ -117,8 +117,16 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def custom_field_errors(values: dict[str, Any]) -> list[dict[str, str]]:
-    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+def custom_field_definitions() -> dict[str, CustomFieldDefinition]:
+    return {definition.key: definition for definition in CustomFieldDefinition.objects.all()}
+
+
+def custom_field_errors(
+    values: dict[str, Any], definitions: dict[str, CustomFieldDefinition] | None = None
+) -> list[dict[str, str]]:
+    if not values:
+        return []
+    definitions = custom_field_definitions() if definitions is None else definitions
     errors = []
     for key, value in values.items():
         definition = definitions.get(key)
