@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crm_setup import machine, prepare_django  # noqa: E402
+from crm_setup import machine, prepare_django
 
 ROWS = 100_000
 
@@ -24,10 +24,17 @@ def make_csv() -> str:
     writer.writerow(["first_name", "last_name", "email", "phone", "company", "source", "tags"])
     for i in range(ROWS):
         first = rng.choice(["Ada", "Grace", "Alan", "Linus", "Hedy", "Yuki", "Kofi"])
-        writer.writerow([first, f"Surname{rng.randint(0, 9999)}", f"{first.lower()}.{i}@x.example",
-                         f"+1 555 {i:07d}", rng.choice(["Acme", "Globex", "Initech", ""]),
-                         rng.choice(["ads", "web_form", "referral"]),
-                         ";".join(rng.sample(["vip", "webinar", "cold", "podcast"], k=2))])
+        writer.writerow(
+            [
+                first,
+                f"Surname{rng.randint(0, 9999)}",
+                f"{first.lower()}.{i}@x.example",
+                f"+1 555 {i:07d}",
+                rng.choice(["Acme", "Globex", "Initech", ""]),
+                rng.choice(["ads", "web_form", "referral"]),
+                ";".join(rng.sample(["vip", "webinar", "cold", "podcast"], k=2)),
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -42,22 +49,30 @@ def main() -> None:
     from tenants.services.provisioning import create_workspace
 
     text = make_csv()
-    workspace = create_workspace(name="Bench", slug="bench", owner_email="o@bench.example",
-                                 owner_password="bench passphrase 1")
+    workspace = create_workspace(
+        name="Bench",
+        slug="bench",
+        owner_email="o@bench.example",
+        owner_password="bench passphrase 1",
+    )
 
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE public.copy_baseline (first_name text, last_name text, "
-                       "email text, phone text, company text, source text, tags text)")
+        cursor.execute(
+            "CREATE TABLE public.copy_baseline (first_name text, last_name text, "
+            "email text, phone text, company text, source text, tags text)"
+        )
         started = time.perf_counter()
-        with cursor.cursor.copy("COPY public.copy_baseline FROM STDIN WITH (FORMAT csv, "
-                                "HEADER true)") as copy:
+        with cursor.cursor.copy(
+            "COPY public.copy_baseline FROM STDIN WITH (FORMAT csv, HEADER true)"
+        ) as copy:
             copy.write(text)
         copy_seconds = time.perf_counter() - started
         cursor.execute("DROP TABLE public.copy_baseline")
 
     with schema_context(workspace.schema_name):
-        lead_import = LeadImport.objects.create(csv_text=text, created_by=User.objects.get(),
-                                                total_rows=ROWS)
+        lead_import = LeadImport.objects.create(
+            csv_text=text, created_by=User.objects.get(), total_rows=ROWS
+        )
         started = time.perf_counter()
         run_import(lead_import)
         import_seconds = time.perf_counter() - started
@@ -66,21 +81,26 @@ def main() -> None:
         assert Lead.objects.count() == ROWS == created, (Lead.objects.count(), created)
 
     import_rate, copy_rate = ROWS / import_seconds, ROWS / copy_seconds
-    print(json.dumps({
-        "benchmark": "lead_import",
-        "rows": ROWS,
-        "method": "crm.services.lead_import.run_import (parse, check every row, COPY to a temp "
-                  "table, one upsert writing leads and their events, all indexes incl. trigram) "
-                  "vs COPY of the same CSV into a plain table without indexes",
-        "import_seconds": round(import_seconds, 2),
-        "import_rows_per_second": round(import_rate),
-        "copy_seconds": round(copy_seconds, 2),
-        "copy_rows_per_second": round(copy_rate),
-        "ratio": round(import_rate / copy_rate, 3),
-        "goal_ratio_min": round(1 / 3, 3),
-        "goal_met": import_rate / copy_rate >= 1 / 3,
-        "machine": machine(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lead_import",
+                "rows": ROWS,
+                "method": "crm.services.lead_import.run_import (parse, check every row, COPY to a temp "
+                "table, one upsert writing leads and their events, all indexes incl. trigram) "
+                "vs COPY of the same CSV into a plain table without indexes",
+                "import_seconds": round(import_seconds, 2),
+                "import_rows_per_second": round(import_rate),
+                "copy_seconds": round(copy_seconds, 2),
+                "copy_rows_per_second": round(copy_rate),
+                "ratio": round(import_rate / copy_rate, 3),
+                "goal_ratio_min": round(1 / 3, 3),
+                "goal_met": import_rate / copy_rate >= 1 / 3,
+                "machine": machine(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

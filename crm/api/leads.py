@@ -63,6 +63,11 @@ class LeadOut(Schema):
     )
 
 
+LEAD_COLUMNS = [
+    name if name not in ("owner", "stage") else f"{name}_id" for name in LeadOut.model_fields
+]
+
+
 class LeadIn(Schema):
     first_name: str = ""
     last_name: str = ""
@@ -135,8 +140,10 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str,
             details=[field_error("sort", "invalid_sort", f"Use one of: {', '.join(SORTS)}.")]
         )
     criteria = LeadFilter(**params.model_dump(exclude={"limit", "cursor", "sort", "with_total"}))
+    # Plain rows, not model instances: a page of 200 serialises several times faster.
+    rows = filter_leads(criteria).values(*LEAD_COLUMNS)
     page = paginate(
-        filter_leads(criteria),
+        rows,
         sort=params.sort,
         limit=params.limit,
         cursor=params.cursor,

@@ -75,5 +75,8 @@ def paginate(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(sort, getattr(last, field), last.pk)
+        if isinstance(last, dict):  # a .values() queryset: rows are plain dicts
+            next_cursor = encode_cursor(sort, last[field], last["id"])
+        else:
+            next_cursor = encode_cursor(sort, getattr(last, field), last.pk)
     return Page(rows, next_cursor, total)
