@@ -7,6 +7,8 @@ import json
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +62,6 @@ def fill(schema: str) -> None:
 
 def main() -> None:
     prepare_django()
-    from django.db import connection
     from django.test import Client
     from django_tenants.utils import schema_context
 
@@ -94,13 +95,7 @@ def main() -> None:
     for name, path in cases.items():
         for _ in range(5):  # warm caches and the plan cache
             client.get(path)
-        statements: list[str] = []
-        with connection.execute_wrapper(
-            lambda run, sql, params, many, context: (
-                statements.append(connection.ops.compose_sql(sql, params))
-                or run(sql, params, many, context)
-            )
-        ):
+        with queries_run() as statements:
             client.get(path)
         lead_sql = [statement for statement in statements if "crm_lead" in statement][-1]
         api_ms, raw_ms = [], []
@@ -128,7 +123,8 @@ def main() -> None:
                 "benchmark": "leads_list",
                 "leads": LEADS,
                 "runs_per_case": RUNS,
-                "method": "in-process WSGI requests (full middleware, API-key auth) vs the same SQL "
+                "method": "in-process WSGI requests (full middleware, API-key auth) vs "
+                "the same SQL "
                 "executed and fetched through a separate psycopg connection",
                 "cases": results,
                 "goal_p95_ms_max": 50,
@@ -140,6 +136,21 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+@contextmanager
+def queries_run() -> Iterator[list[str]]:
+    """Every statement a block runs, with its parameters filled in."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(connection.ops.compose_sql(sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield statements
 
 
 def psycopg_connection(schema: str) -> Any:
