@@ -86,7 +86,8 @@ def main() -> None:
             {
                 "benchmark": "lead_import",
                 "rows": ROWS,
-                "method": "crm.services.lead_import.run_import (parse, check every row, COPY to a temp "
+                "method": "crm.services.lead_import.run_import (parse, check every row, "
+                "COPY to a temp "
                 "table, one upsert writing leads and their events, all indexes incl. trigram) "
                 "vs COPY of the same CSV into a plain table without indexes",
                 "import_seconds": round(import_seconds, 2),
