@@ -210,10 +210,22 @@ def test_openapi_lists_every_crm_route_with_examples(make_workspace) -> None:
     schema = make_workspace().client().get("/api/v1/openapi.json").json()
 
     paths = set(schema["paths"])
-    for path in ("/api/v1/leads", "/api/v1/leads/{lead_id}", "/api/v1/leads/{lead_id}/timeline",
-                 "/api/v1/leads/bulk", "/api/v1/leads/import", "/api/v1/leads/export",
-                 "/api/v1/imports/{import_id}", "/api/v1/products", "/api/v1/pipeline-stages",
-                 "/api/v1/tasks", "/api/v1/campaigns", "/api/v1/custom-fields",
-                 "/api/v1/messages", "/api/v1/events", "/api/v1/analytics/summary"):
+    for path in (
+        "/api/v1/leads",
+        "/api/v1/leads/{lead_id}",
+        "/api/v1/leads/{lead_id}/timeline",
+        "/api/v1/leads/bulk",
+        "/api/v1/leads/import",
+        "/api/v1/leads/export",
+        "/api/v1/imports/{import_id}",
+        "/api/v1/products",
+        "/api/v1/pipeline-stages",
+        "/api/v1/tasks",
+        "/api/v1/campaigns",
+        "/api/v1/custom-fields",
+        "/api/v1/messages",
+        "/api/v1/events",
+        "/api/v1/analytics/summary",
+    ):
         assert path in paths, path
     assert schema["components"]["schemas"]["LeadIn"]["examples"]
