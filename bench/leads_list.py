@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crm_setup import machine, percentile, prepare_django
@@ -146,7 +146,7 @@ def queries_run() -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append(connection.ops.compose_sql(sql, params))
+        statements.append(cast(Any, connection.ops).compose_sql(sql, params))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
