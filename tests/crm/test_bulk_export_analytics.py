@@ -165,3 +165,18 @@ def test_campaigns_of_another_workspace_are_404(two_workspaces) -> None:
         assert beta_api.get(path).status_code == 404
     assert patch(beta_api, f"/api/v1/campaigns/{campaign['id']}", {"name": "x"}).status_code == 404
     assert "Secret" not in beta_api.get("/api/v1/campaigns").text
+
+
+def test_only_draft_campaigns_can_be_edited(make_workspace) -> None:
+    fixture = make_workspace()
+    client = api(fixture)
+    campaign = post(client, "/api/v1/campaigns", {"name": "Launch"}).json()
+    with schema_context(fixture.workspace.schema_name):
+        from crm.models import Campaign
+
+        Campaign.objects.filter(pk=campaign["id"]).update(status="sent")
+
+    response = patch(client, f"/api/v1/campaigns/{campaign['id']}", {"name": "Renamed"})
+
+    assert response.status_code == 409
+    assert client.get(f"/api/v1/campaigns/{campaign['id']}").json()["name"] == "Launch"
