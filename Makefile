@@ -36,6 +36,8 @@ format: install
 bench: install
 	$(PY) bench/provisioning.py
 	$(PY) bench/host_resolution.py
+	$(PY) bench/leads_list.py
+	$(PY) bench/lead_import.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
