@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
-from django_tenants.clone import CloneSchema
 
 from tenants.schemas import use_public_schema
 
@@ -52,12 +51,6 @@ def template_is_current() -> bool:
     return applied is not None and expected_migrations() <= applied
 
 
-def clone_function_installed() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regproc('public.clone_schema')")
-        return cursor.fetchone()[0] is not None
-
-
 def refresh_template() -> bool:
     """Rebuild the template schema when missing or behind the migrations; True if it changed.
 
@@ -80,11 +73,6 @@ def refresh_template() -> bool:
                 "migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0
             )
             changed = True
-        if not clone_function_installed():
-            # Installed once, not per clone: its script drops and recreates types, which
-            # would serialise concurrent sign-ups behind exclusive locks.
-            CloneSchema()._create_clone_schema_function()
-            changed = True
         use_public_schema()
     if changed:
         log.info("workspace_template_refreshed", schema=schema)
@@ -92,7 +80,7 @@ def refresh_template() -> bool:
 
 
 def ensure_template() -> None:
-    if not (template_is_current() and clone_function_installed()):
+    if not template_is_current():
         refresh_template()
 
 
@@ -100,9 +88,8 @@ def clone_template(schema_name: str) -> None:
     """Create `schema_name` as a copy of the template, structure and reference rows."""
     use_public_schema()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT public.clone_schema(%s, %s, 'DATA')", [template_schema(), schema_name]
-        )
+        # public.crm_clone_schema comes from migration tenants.0004.
+        cursor.execute("SELECT public.crm_clone_schema(%s, %s)", [template_schema(), schema_name])
 
 
 def migrate_new_schema(schema_name: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+import redis
 from psycopg import sql
 
 from tests.e2e.browser import chromium_page
@@ -22,6 +23,7 @@ from tests.servers import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
+E2E_REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 @dataclass
@@ -68,9 +70,10 @@ def running_app(fresh_database: str) -> Iterator[RunningApp]:
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "PYTEST_XDIST_WORKER")},
         "DATABASE_URL": fresh_database,
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "REDIS_URL": E2E_REDIS_URL,
         "LOG_LEVEL": "WARNING",
     }
+    redis.Redis.from_url(E2E_REDIS_URL).flushdb()  # limits and caches of earlier runs
     process = subprocess.Popen(
         [sys.executable, "-m", "project.devrun", "--port", str(port)],
         cwd=ROOT,

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
 from django.test import Client, override_settings
+from django_tenants.utils import schema_context
 
+from crm.models import PipelineStage
 from project.errors import InvalidInput
 from tenants.models import Domain, Workspace
 from tenants.services.provisioning import SlugTaken, create_workspace
-from tenants.services.template import template_is_current, template_schema
+from tenants.services.template import migrate_new_schema, template_is_current, template_schema
 from tests.conftest import OWNER_PASSWORD
 
 VALID: dict[str, Any] = {
@@ -264,3 +267,57 @@ def test_create_workspace_command_explains_invalid_input(db) -> None:
         call_command(
             "create_workspace", "www", name="X", owner_email="a@b.example", owner_password="x"
         )
+
+
+def schema_shape(schema: str) -> dict[str, set]:
+    """Tables, columns, indexes and constraints of a schema, with its name taken out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, is_identity "
+            "FROM information_schema.columns WHERE table_schema = %s",
+            [schema],
+        )
+        columns = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT tablename, replace(indexdef, %s, '') FROM pg_indexes WHERE schemaname = %s",
+            [f"{schema}.", schema],
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT cl.relname, con.contype, pg_get_constraintdef(con.oid) "
+            "FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid "
+            "JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE n.nspname = %s",
+            [schema],
+        )
+        constraints = {
+            (table, kind, definition.replace(f"{schema}.", ""))
+            for table, kind, definition in cursor.fetchall()
+        }
+    return {"columns": columns, "indexes": indexes, "constraints": constraints}
+
+
+def test_a_cloned_schema_has_exactly_the_shape_of_a_migrated_one(db) -> None:
+    cloned = create_workspace(**VALID)
+    migrated = create_workspace(**{**VALID, "slug": "migrated"}, build_schema=migrate_new_schema)
+
+    clone_shape, migrate_shape = (
+        schema_shape(cloned.schema_name),
+        schema_shape(migrated.schema_name),
+    )
+
+    assert clone_shape["columns"] == migrate_shape["columns"]
+    assert clone_shape["indexes"] == migrate_shape["indexes"]
+    assert clone_shape["constraints"] == migrate_shape["constraints"]
+    assert any(kind == "f" for _, kind, _ in clone_shape["constraints"])
+
+
+def test_a_cloned_schema_continues_the_template_rows_and_their_ids(db) -> None:
+    workspace = create_workspace(**VALID)
+
+    with schema_context(workspace.schema_name):
+        stages = list(PipelineStage.objects.values_list("name", flat=True))
+        added = PipelineStage.objects.create(name="Onboarding", order=9)
+        assert ContentType.objects.filter(app_label="crm", model="lead").exists()
+
+    assert stages == ["New", "Contacted", "Qualified", "Proposal", "Won", "Lost"]
+    assert added.pk == 7
