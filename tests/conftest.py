@@ -116,3 +116,15 @@ def sign_in_client(workspace: Workspace, email: str, password: str = OWNER_PASSW
     response = client.post("/login/", {"email": email, "password": password})
     assert response.status_code == 302, response.content
     return client
+
+
+def bearer_client(workspace: Workspace, email: str, password: str = OWNER_PASSWORD) -> Client:
+    """A client of the workspace's API carrying an access token from POST /auth/token."""
+    response = Client(HTTP_HOST=workspace.primary_host).post(
+        "/api/v1/auth/token",
+        {"email": email, "password": password},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    token = response.json()["access_token"]
+    return Client(HTTP_HOST=workspace.primary_host, HTTP_AUTHORIZATION=f"Bearer {token}")

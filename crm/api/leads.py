@@ -108,11 +108,9 @@ class LeadPatch(Schema):
     )
 
 
-class LeadListParams(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    cursor: str | None = None
-    sort: str = "-created_at"
-    with_total: bool = False
+class LeadFilterIn(Schema):
+    """The filters of the list, the export and bulk actions (crm.selectors.leads)."""
+
     tag: list[str] | None = None
     source: str | None = None
     status: str | None = None
@@ -124,6 +122,14 @@ class LeadListParams(Schema):
     updated_before: datetime | None = None
     has_email: bool | None = None
     q: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+
+class LeadListParams(LeadFilterIn):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: str | None = None
+    sort: str = "-created_at"
+    with_total: bool = False
 
 
 class LeadPage(Schema):
@@ -176,21 +182,6 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
 def remove_lead(request: HttpRequest, lead_id: int) -> Status:
     delete_lead(actor=acting_user(request), lead_id=lead_id)
     return Status(204, None)
-
-
-class LeadFilterIn(Schema):
-    tag: list[str] | None = None
-    source: str | None = None
-    status: str | None = None
-    stage: int | None = None
-    owner: int | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
-    has_email: bool | None = None
-    q: str | None = None
-    model_config = ConfigDict(extra="forbid")
 
 
 class BulkIn(Schema):

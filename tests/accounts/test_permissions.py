@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from accounts.models import ApiKey, User
 from accounts.permissions import ADMIN_ACTIONS, MEMBER_ACTIONS, Action, can
 from tenants.models import Workspace
-from tests.conftest import OWNER_PASSWORD, add_member
+from tests.conftest import add_member, bearer_client
 
 
 @dataclass
@@ -82,13 +82,7 @@ def test_role_against_protected_action(make_workspace, role: str, action: str) -
             key_hash="0" * 64,
             created_by=_owner(fixture.workspace),
         )
-    client = fixture.client()
-    token = client.post(
-        "/api/v1/auth/token",
-        {"email": actor.email, "password": OWNER_PASSWORD},
-        content_type="application/json",
-    ).json()["access_token"]
-    authed = Client(HTTP_HOST=fixture.host, HTTP_AUTHORIZATION=f"Bearer {token}")
+    authed = bearer_client(fixture.workspace, actor.email)
     request, allowed = ACTIONS[action]
 
     response = request(authed, Scene(fixture.workspace, target, key.pk))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, PipelineStage
-from tests.conftest import add_member
+from tests.conftest import add_member, bearer_client
 from tests.crm.test_leads_api import api, patch, post
 
 
@@ -59,20 +59,7 @@ def test_recurring_product_needs_an_interval(make_workspace) -> None:
 def test_member_cannot_manage_products_or_stages(make_workspace) -> None:
     fixture = make_workspace()
     member = add_member(fixture.workspace, "member")
-    from django.test import Client
-
-    from tests.conftest import OWNER_PASSWORD
-
-    token = (
-        fixture.client()
-        .post(
-            "/api/v1/auth/token",
-            {"email": member.email, "password": OWNER_PASSWORD},
-            content_type="application/json",
-        )
-        .json()["access_token"]
-    )
-    client = Client(HTTP_HOST=fixture.host, HTTP_AUTHORIZATION=f"Bearer {token}")
+    client = bearer_client(fixture.workspace, member.email)
 
     assert post(client, "/api/v1/products", {"name": "X", "price": "1"}).status_code == 403
     assert post(client, "/api/v1/pipeline-stages", {"name": "X"}).status_code == 403

@@ -6,20 +6,12 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, EventLog, Lead, PipelineStage
-from tests.conftest import OWNER_PASSWORD, add_member
+from tests.conftest import add_member, bearer_client
 
 
 def api(fixture) -> Client:
-    token = (
-        fixture.client()
-        .post(
-            "/api/v1/auth/token",
-            {"email": fixture.owner_email, "password": OWNER_PASSWORD},
-            content_type="application/json",
-        )
-        .json()["access_token"]
-    )
-    return Client(HTTP_HOST=fixture.host, HTTP_AUTHORIZATION=f"Bearer {token}")
+    """The owner's API client."""
+    return bearer_client(fixture.workspace, fixture.owner_email)
 
 
 def post(client: Client, path: str, body: object):
@@ -159,17 +151,8 @@ def test_stage_owner_and_custom_fields_are_validated(make_workspace) -> None:
 def test_member_role_may_work_with_leads(make_workspace) -> None:
     fixture = make_workspace()
     member = add_member(fixture.workspace, "member")
-    token = (
-        fixture.client()
-        .post(
-            "/api/v1/auth/token",
-            {"email": member.email, "password": OWNER_PASSWORD},
-            content_type="application/json",
-        )
-        .json()["access_token"]
-    )
 
-    response = Client(HTTP_HOST=fixture.host, HTTP_AUTHORIZATION=f"Bearer {token}").post(
+    response = bearer_client(fixture.workspace, member.email).post(
         "/api/v1/leads", {"email": "m@example.com"}, content_type="application/json"
     )
 
