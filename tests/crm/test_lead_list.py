@@ -152,3 +152,14 @@ def test_unknown_sort_is_422(seeded) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "sort"
+
+
+def test_list_items_have_exactly_the_shape_of_the_lead_resource(seeded) -> None:
+    fixture, qualified = seeded
+    client = api(fixture)
+
+    listed = client.get("/api/v1/leads?limit=200").json()["items"]
+
+    for item in listed:
+        assert item == client.get(f"/api/v1/leads/{item['id']}").json()
+    assert any(item["stage"] == qualified.pk for item in listed)
