@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from accounts.authentication import acting_user
 from accounts.models import ApiKey, User
@@ -36,8 +37,8 @@ STRICT = ConfigDict(extra="forbid")
 
 
 class TokenIn(Schema):
-    email: str
-    password: str
+    email: Annotated[str, StringConstraints(max_length=254)]
+    password: Annotated[str, StringConstraints(max_length=1000)]
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -69,7 +70,7 @@ class MemberOut(Schema):
 
 
 class InvitationIn(Schema):
-    email: str
+    email: Annotated[str, StringConstraints(max_length=254)]
     role: str = User.Role.MEMBER
     model_config = ConfigDict(
         extra="forbid",

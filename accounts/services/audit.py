@@ -34,7 +34,8 @@ def record_audit_event(
     """Write one audit row in the current schema (a workspace's, or public for the console)."""
     event = AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
-        actor_email=actor_email or (actor.email if actor is not None else ""),
+        # Whatever a failed sign-in typed is kept, cut to the column's size.
+        actor_email=(actor_email or (actor.email if actor is not None else ""))[:254],
         action=action,
         target_type=type(target).__name__.lower() if target is not None else "",
         target_id=str(getattr(target, "pk", "") or "") if target is not None else "",

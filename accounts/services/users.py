@@ -14,6 +14,9 @@ from project.errors import Conflict, InvalidInput, field_error
 log = structlog.get_logger(__name__)
 
 
+EMAIL_MAX_LENGTH = 254
+
+
 class EmailTaken(Conflict):
     code = "email_taken"
     default_message = "An account with this email already exists here."
@@ -25,6 +28,8 @@ def account_input_errors(
     """Field errors for a would-be account's email and password (empty when valid)."""
     errors = []
     try:
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
         errors.append(

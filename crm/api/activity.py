@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from accounts.authentication import acting_user
 from crm.models import Message, Task
@@ -90,7 +90,7 @@ class MessageIn(Schema):
     lead: int
     channel: str
     direction: str = Message.Direction.OUTBOUND
-    subject: str = ""
+    subject: Annotated[str, StringConstraints(max_length=255)] = ""
     body: str = ""
     status: str = Message.Status.SENT
     occurred_at: datetime | None = None

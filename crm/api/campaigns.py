@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from accounts.authentication import acting_user
 from crm.api.leads import LeadOut
@@ -18,6 +18,7 @@ from crm.services.campaigns import audience_of, create_campaign, delete_campaign
 from crm.services.records import get_record
 
 router = Router(tags=["campaigns and analytics"])
+Subject = Annotated[str, StringConstraints(max_length=255)]
 
 
 class CampaignOut(Schema):
@@ -43,7 +44,7 @@ class CampaignOut(Schema):
 class CampaignIn(Schema):
     name: str
     channel: str = "email"
-    subject: str = ""
+    subject: Subject = ""
     body_template: str = ""
     audience: dict[str, Any] = {}
     scheduled_at: datetime | None = None
@@ -64,7 +65,7 @@ class CampaignIn(Schema):
 
 class CampaignPatch(Schema):
     name: str | None = None
-    subject: str | None = None
+    subject: Subject | None = None
     body_template: str | None = None
     audience: dict[str, Any] | None = None
     scheduled_at: datetime | None = None

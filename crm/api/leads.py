@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.responses import NinjaJSONEncoder
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from accounts.authentication import acting_user
 from crm.models import Lead, LeadImport
@@ -76,38 +76,38 @@ LEAD_COLUMNS = [
 
 
 class LeadIn(Schema):
-    first_name: str = ""
-    last_name: str = ""
-    email: str | None = None
-    phone: str = ""
-    company: str = ""
-    source: str = Lead.Source.API
-    source_detail: str = ""
+    first_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    last_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+    company: Annotated[str, StringConstraints(max_length=200)] = ""
+    source: Annotated[str, StringConstraints(max_length=16)] = Lead.Source.API
+    source_detail: Annotated[str, StringConstraints(max_length=200)] = ""
     tags: list[str] = []
     notes: str = ""
     custom_fields: dict[str, Any] = {}
     owner: int | None = None
     stage: int | None = None
-    status: str = Lead.Status.NEW
+    status: Annotated[str, StringConstraints(max_length=16)] = Lead.Status.NEW
     consent: bool = False
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LEAD_EXAMPLE]})
 
 
 class LeadPatch(Schema):
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    company: str | None = None
-    source: str | None = None
-    source_detail: str | None = None
+    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    company: Annotated[str, StringConstraints(max_length=200)] | None = None
+    source: Annotated[str, StringConstraints(max_length=16)] | None = None
+    source_detail: Annotated[str, StringConstraints(max_length=200)] | None = None
     tags: list[str] | None = None
     notes: str | None = None
     custom_fields: dict[str, Any] | None = None
     owner: int | None = None
     stage: int | None = None
-    status: str | None = None
+    status: Annotated[str, StringConstraints(max_length=16)] | None = None
     consent: bool | None = None
 
     model_config = ConfigDict(
@@ -285,7 +285,9 @@ def post_import(
     try:
         csv_text = file.read().decode("utf-8-sig")
         columns = json.loads(mapping)
-        if not isinstance(columns, dict):
+        if not isinstance(columns, dict) or not all(
+            isinstance(target, str) for target in columns.values()
+        ):
             raise ValueError
     except UnicodeDecodeError:
         raise InvalidInput(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from project.errors import DomainError
@@ -64,6 +65,12 @@ def paginate(
     )
     if cursor:
         value, row_id = decode_cursor(cursor, sort)
+        try:  # a forged cursor may carry a value of the wrong type for the sort field
+            value = queryset.model._meta.get_field(field).to_python(value)
+        except (ValidationError, TypeError, ValueError) as error:
+            raise MalformedCursor() from error
+        if value is None:
+            raise MalformedCursor()
         after = (
             Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": row_id})
             if descending

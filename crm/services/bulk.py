@@ -46,9 +46,14 @@ def _target_ids(ids: list[int] | None, criteria: LeadFilter | None) -> list[int]
 
 
 def _tags(value: Any) -> list[str]:
-    tags = sorted({str(tag).strip().lower() for tag in value or [] if str(tag).strip()})
-    if not tags:
-        raise InvalidInput(details=[field_error("value", "tags_required", "Give a list of tags.")])
+    texts = isinstance(value, list) and all(isinstance(tag, str) for tag in value)
+    tags = sorted({tag.strip().lower() for tag in value if tag.strip()}) if texts else []
+    if not tags or any(len(tag) > 50 for tag in tags):
+        raise InvalidInput(
+            details=[
+                field_error("value", "tags_required", "Give a list of tags of 1 to 50 characters.")
+            ]
+        )
     return tags
 
 
@@ -69,6 +74,12 @@ def run_bulk_action(
             details=[
                 field_error("action", "invalid_choice", f"Use one of: {', '.join(BulkAction)}.")
             ]
+        )
+    if action in (BulkAction.ASSIGN_OWNER, BulkAction.MOVE_STAGE) and not (
+        value is None or (isinstance(value, int) and not isinstance(value, bool))
+    ):
+        raise InvalidInput(
+            details=[field_error("value", "invalid_id", "Give the id (a number) or null.")]
         )
     target = _target_ids(ids, criteria)
     now = timezone.now()
