@@ -27,6 +27,7 @@ PRODUCT_FIELDS = [
 ]
 STAGE_FIELDS = ["name", "order", "win_probability"]
 FIELD_DEFINITION_FIELDS = ["key", "label", "field_type", "options", "required"]
+MAX_PRICE = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them decimals
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -57,13 +58,16 @@ def clean_product(values: dict[str, Any], current: models.Model | None) -> dict[
     if "price" in cleaned:
         try:
             price = Decimal(str(cleaned["price"]))
-            if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
+            in_range = price.is_finite() and 0 <= price <= MAX_PRICE
+            if not in_range or price != price.quantize(Decimal("0.01")):
                 raise InvalidOperation
             cleaned["price"] = price
         except (InvalidOperation, ValueError):
             errors.append(
                 field_error(
-                    "price", "invalid_price", "Give a price of 0 or more with at most 2 decimals."
+                    "price",
+                    "invalid_price",
+                    f"Give a price from 0 to {MAX_PRICE} with at most 2 decimals.",
                 )
             )
     if "currency" in cleaned:
@@ -139,6 +143,8 @@ def clean_stage(values: dict[str, Any], current: models.Model | None) -> dict[st
         errors.append(field_error("win_probability", "out_of_range", "Use 0 to 100."))
     if "order" in cleaned and cleaned["order"] is None:
         cleaned["order"] = PipelineStage.objects.count()
+    elif cleaned.get("order") is not None and not 0 <= cleaned["order"] <= 10_000:
+        errors.append(field_error("order", "out_of_range", "Use 0 to 10,000."))
     if errors:
         raise InvalidInput(details=errors)
     return cleaned

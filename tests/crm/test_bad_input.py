@@ -117,3 +117,15 @@ def test_import_mapping_of_the_wrong_shape_is_422(make_workspace) -> None:
             {"file": SimpleUploadedFile("l.csv", b"email\na@x.example\n"), "mapping": mapping},
         )
         assert response.status_code == 422, (mapping, response.content)
+
+
+def test_out_of_range_numbers_are_422(make_workspace) -> None:
+    client = api(make_workspace())
+
+    price = post(client, "/api/v1/products", {"name": "P", "price": "99999999999"})
+    order = post(client, "/api/v1/pipeline-stages", {"name": "S", "order": -1})
+
+    assert price.status_code == 422
+    assert price.json()["error"]["details"][0]["field"] == "price"
+    assert order.status_code == 422
+    assert order.json()["error"]["details"][0]["field"] == "order"
