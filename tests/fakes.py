@@ -4,50 +4,128 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+INACTIVE_RECIPIENT = 406
 
 
 @dataclass
 class FakePostmark:
+    """What the double received, and how it should misbehave next.
+
+    `fail_next` holds answers for the next requests, one each: an HTTP status (429 or 5xx,
+    with `retry_after` for 429), "slow" (sleep past the client's timeout) or "drop" (accept
+    the batch, record it, then close the connection without answering). `refuse` maps
+    recipient addresses to a Postmark ErrorCode answered inside a 200 batch response.
+    """
+
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
+    fail_next: list[Any] = field(default_factory=list)
+    refuse: dict[str, int] = field(default_factory=dict)
+    retry_after: int = 1
+    slow_seconds: float = 3.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def accepted_to(self) -> list[str]:
+        """Every recipient the double accepted, once per accepted message."""
+        return [message["To"] for message in self.received]
 
 
 @contextmanager
 def fake_postmark() -> Iterator[FakePostmark]:
-    """Postmark's single-send endpoint (POST /email), recording every message it accepts."""
+    """POST /email, POST /email/batch and GET /messages/outbound (search by metadata)."""
     state = FakePostmark(url="")
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.tokens.append(self.headers.get("X-Postmark-Server-Token", ""))
-            if self.path != "/email":
+            with state.lock:
+                failure = state.fail_next.pop(0) if state.fail_next else None
+            if isinstance(failure, int):
+                headers = {"Retry-After": str(state.retry_after)} if failure == 429 else {}
+                self._answer(failure, {"ErrorCode": failure, "Message": "Simulated"}, headers)
+                return
+            if failure == "slow":
+                time.sleep(state.slow_seconds)
+            if self.path == "/email":
+                self._answer(200, self._accept(body))
+            elif self.path == "/email/batch":
+                state.batches.append(len(body))
+                answers = [self._accept(message) for message in body]
+                if failure == "drop":
+                    self.connection.close()
+                    return
+                self._answer(200, answers)
+            else:
+                self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            if url.path != "/messages/outbound":
                 self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
                 return
-            state.received.append(body)
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            wanted = {
+                key.removeprefix("metadata_"): value
+                for key, value in query.items()
+                if key.startswith("metadata_")
+            }
+            found = [
+                message
+                for message in state.received
+                if all((message.get("Metadata") or {}).get(k) == v for k, v in wanted.items())
+            ]
             self._answer(
                 200,
                 {
-                    "To": body["To"],
-                    "SubmittedAt": "2026-11-24T00:00:00Z",
-                    "MessageID": str(uuid.uuid4()),
-                    "ErrorCode": 0,
-                    "Message": "OK",
+                    "TotalCount": len(found),
+                    "Messages": [
+                        {
+                            "MessageID": message["_id"],
+                            "To": [{"Email": message["To"]}],
+                            "Metadata": message.get("Metadata") or {},
+                            "Status": "Sent",
+                        }
+                        for message in found
+                    ],
                 },
             )
 
-        def _answer(self, status: int, payload: dict[str, Any]) -> None:
+        def _accept(self, message: dict[str, Any]) -> dict[str, Any]:
+            code = state.refuse.get(message["To"], 0)
+            if code:
+                return {"ErrorCode": code, "Message": "Refused by the double", "To": message["To"]}
+            message_id = str(uuid.uuid4())
+            with state.lock:
+                state.received.append({**message, "_id": message_id})
+            return {
+                "To": message["To"],
+                "SubmittedAt": "2026-11-24T00:00:00Z",
+                "MessageID": message_id,
+                "ErrorCode": 0,
+                "Message": "OK",
+            }
+
+        def _answer(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
