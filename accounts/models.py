@@ -161,6 +161,10 @@ class OutboxEmail(models.Model):
     html_body = models.TextField(blank=True)
     stream = models.CharField(max_length=64)
     tag = models.CharField(max_length=64, blank=True)
+    from_email = models.CharField(max_length=320, blank=True)
+    reply_to = models.CharField(max_length=254, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,13 +1,20 @@
 """The email gateway. Settings choose it: Postmark (postmarker, pointed at POSTMARK_API_URL)
 when POSTMARK_SERVER_TOKEN is set, else the development outbox, a table in the current
-schema that the app shows at /dev/outbox/. Nothing is ever silently dropped."""
+schema that the app shows at /dev/outbox/. Nothing is ever silently dropped.
+
+Both gateways speak the same three calls: send one email, send a batch (one outcome per
+email, read one by one), and find what was already accepted by a metadata value (how a
+sender that crashed mid-call learns what went out before it sends anything again).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from email.utils import formataddr, parseaddr
+from typing import Any, Protocol
 
 import requests
 import structlog
@@ -18,8 +25,19 @@ from postmarker.exceptions import ClientError
 from accounts.models import OutboxEmail
 
 log = structlog.get_logger(__name__)
-TRANSACTIONAL_STREAM = "outbound"
-BROADCAST_STREAM = "broadcast"
+
+BATCH_MAX_MESSAGES = 500  # Postmark's batch endpoint takes at most 500 messages a call
+BATCH_MAX_BYTES = 50 * 1024 * 1024  # and at most 50 MB of JSON
+SEARCH_PAGE = 500  # message search answers at most 500 a page
+INACTIVE_RECIPIENT = 406  # Postmark: the address bounced or complained before
+
+
+def transactional_stream() -> str:
+    return str(settings.POSTMARK_TRANSACTIONAL_STREAM)
+
+
+def broadcast_stream() -> str:
+    return str(settings.POSTMARK_BROADCAST_STREAM)
 
 
 @dataclass(frozen=True)
@@ -28,64 +46,41 @@ class Email:
     subject: str
     text_body: str
     html_body: str = ""
-    stream: str = TRANSACTIONAL_STREAM
+    stream: str = ""  # empty: the transactional stream
     tag: str = ""
+    from_name: str = ""  # shown before the platform's sender address
+    reply_to: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def from_address(self) -> str:
+        name, address = parseaddr(settings.CRM_EMAIL_FROM)
+        return formataddr((self.from_name or name, address))
 
-def postmark_client() -> PostmarkClient:
-    return PostmarkClient(
-        server_token=settings.POSTMARK_SERVER_TOKEN,
-        root_api_url=settings.POSTMARK_API_URL,
-        timeout=settings.POSTMARK_TIMEOUT_SECONDS,
-    )
-
-
-def send_email(email: Email) -> str:
-    """Send one email now; returns the provider's message id (or the outbox row's)."""
-    if not settings.POSTMARK_SERVER_TOKEN:
-        row = OutboxEmail.objects.create(
-            to=email.to,
-            subject=email.subject,
-            text_body=email.text_body,
-            html_body=email.html_body,
-            stream=email.stream,
-            tag=email.tag,
-        )
-        log.info("email_stored_in_outbox", outbox_id=row.pk, tag=email.tag)
-        return f"outbox-{row.pk}"
-    answer = postmark_client().emails.send(
-        From=settings.CRM_EMAIL_FROM,
-        To=email.to,
-        Subject=email.subject,
-        TextBody=email.text_body,
-        HtmlBody=email.html_body or None,
-        MessageStream=email.stream,
-        Tag=email.tag or None,
-        Metadata=email.metadata or None,
-    )
-    log.info("email_sent", provider_id=answer["MessageID"], tag=email.tag)
-    return str(answer["MessageID"])
-
-
-# --- Batches (campaigns) ------------------------------------------------------------------
-
-BATCH_MAX_MESSAGES = 500  # Postmark's batch endpoint takes at most 500 messages a call
-BATCH_MAX_BYTES = 50 * 1024 * 1024  # and at most 50 MB of JSON
-INACTIVE_RECIPIENT = 406  # Postmark: the address bounced or complained before
+    @property
+    def message_stream(self) -> str:
+        return self.stream or transactional_stream()
 
 
 class SendError(Exception):
-    """A batch call that did not go through as a whole."""
+    """A call that did not go through as a whole."""
 
 
 class TransientSendError(SendError):
-    """429, 5xx, a timeout or a dropped connection: try again later, as told if told."""
+    """429, 5xx, a timeout or a dropped connection: try again later, as told if told.
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    `accepted_nothing` is true when the provider answered and so certainly accepted none of
+    the messages (429, 503 before processing); false when they may have gone (a timeout, a
+    dropped connection, a 500 after reading the batch): look before resending.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, accepted_nothing: bool = False
+    ):
         super().__init__(message)
         self.retry_after = retry_after
+        self.accepted_nothing = accepted_nothing
 
 
 class PermanentSendError(SendError):
@@ -94,8 +89,8 @@ class PermanentSendError(SendError):
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What Postmark said about one message of a batch; the call itself answers 200 even when
-    it refuses single messages, so each is read on its own."""
+    """What the provider said about one message of a batch; Postmark's batch call answers
+    200 even when it refuses single messages, so each is read on its own."""
 
     to: str
     provider_id: str = ""
@@ -111,16 +106,65 @@ class SendOutcome:
         return self.error_code == INACTIVE_RECIPIENT
 
 
-def _batch_message(email: Email) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the provider already accepted, as its message search shows it."""
+
+    provider_id: str
+    metadata: dict[str, str]
+
+
+class EmailGateway(Protocol):
+    def send(self, email: Email) -> str: ...
+
+    def send_batch(self, emails: Sequence[Email]) -> list[SendOutcome]: ...
+
+    def find_sent(self, *, metadata_key: str, value: str) -> list[SentMessage]: ...
+
+
+def gateway() -> EmailGateway:
+    """Postmark when a server token is configured, else the development outbox."""
+    if settings.POSTMARK_SERVER_TOKEN:
+        return PostmarkGateway()
+    return OutboxGateway()
+
+
+def send_email(email: Email) -> str:
+    """Send one email now; returns the provider's message id (or the outbox row's)."""
+    return gateway().send(email)
+
+
+def send_batch(emails: Sequence[Email]) -> list[SendOutcome]:
+    """Send up to 500 emails (50 MB) in one call; one outcome per email, in order.
+
+    Raises TransientSendError (retry later, honouring `retry_after`) or PermanentSendError
+    when the call as a whole fails; ValueError if the batch is over Postmark's limits.
+    """
+    return gateway().send_batch(emails)
+
+
+def find_sent_messages(*, metadata_key: str, value: str) -> list[SentMessage]:
+    """Every message already accepted with this metadata value (all pages)."""
+    return gateway().find_sent(metadata_key=metadata_key, value=value)
+
+
+def find_sent_message_ids(*, metadata_key: str, value: str) -> list[str]:
+    return [m.provider_id for m in find_sent_messages(metadata_key=metadata_key, value=value)]
+
+
+def message_payload(email: Email) -> dict[str, Any]:
+    """The email as Postmark's API takes it."""
     message: dict[str, Any] = {
-        "From": settings.CRM_EMAIL_FROM,
+        "From": email.from_address,
         "To": email.to,
         "Subject": email.subject,
         "TextBody": email.text_body,
-        "MessageStream": email.stream,
+        "MessageStream": email.message_stream,
     }
     if email.html_body:
         message["HtmlBody"] = email.html_body
+    if email.reply_to:
+        message["ReplyTo"] = email.reply_to
     if email.tag:
         message["Tag"] = email.tag
     if email.metadata:
@@ -130,42 +174,133 @@ def _batch_message(email: Email) -> dict[str, Any]:
     return message
 
 
-def send_batch(emails: Sequence[Email]) -> list[SendOutcome]:
-    """Send up to 500 emails in one Postmark batch call; one outcome per email, in order.
+def payload_size(email: Email) -> int:
+    return len(json.dumps(message_payload(email)).encode())
 
-    Raises TransientSendError (retry later, honouring `retry_after`) or PermanentSendError
-    when the call as a whole fails; ValueError if the batch is over Postmark's limits.
+
+def split_into_batches(
+    emails: Sequence[Email],
+    *,
+    max_messages: int = BATCH_MAX_MESSAGES,
+    max_bytes: int = BATCH_MAX_BYTES,
+) -> Iterator[list[Email]]:
+    """Consecutive runs of the emails, each within Postmark's count and payload limits.
+
+    Raises ValueError for a single email larger than the payload limit on its own.
     """
-    messages = [_batch_message(email) for email in emails]
-    if len(messages) > BATCH_MAX_MESSAGES:
-        raise ValueError(f"a batch holds at most {BATCH_MAX_MESSAGES} messages")
-    if len(json.dumps(messages).encode()) > BATCH_MAX_BYTES:
-        raise ValueError("a batch holds at most 50 MB")
-    if not messages:
-        return []
-    try:
-        answers = postmark_client().emails.send_batch(*messages)
-    except ClientError as error:
-        raise _classify(error) from error
-    except requests.HTTPError as error:  # an error answer without a JSON body
-        raise _classify_status(error.response, str(error)) from error
-    except (requests.Timeout, requests.ConnectionError) as error:
-        raise TransientSendError(f"Postmark did not answer: {error}") from error
-    outcomes = [
-        SendOutcome(
-            to=str(answer.get("To") or email.to),
-            provider_id=str(answer.get("MessageID") or ""),
-            error_code=int(answer.get("ErrorCode") or 0),
-            reason="" if not answer.get("ErrorCode") else str(answer.get("Message")),
-        )
-        for email, answer in zip(emails, answers, strict=True)
-    ]
-    log.info(
-        "email_batch_sent",
-        size=len(outcomes),
-        refused=sum(not outcome.accepted for outcome in outcomes),
+    batch: list[Email] = []
+    size = 2  # the brackets of the JSON array
+    for email in emails:
+        email_size = payload_size(email) + 1  # and its comma
+        if email_size + 2 > max_bytes:
+            raise ValueError(f"an email to {email.to} is larger than a batch may be")
+        if batch and (len(batch) >= max_messages or size + email_size > max_bytes):
+            yield batch
+            batch, size = [], 2
+        batch.append(email)
+        size += email_size
+    if batch:
+        yield batch
+
+
+# --- Postmark -----------------------------------------------------------------------------
+
+_clients = threading.local()
+
+
+def postmark_client() -> PostmarkClient:
+    """One client per thread and configuration, so that its HTTP connection is reused."""
+    key = (
+        settings.POSTMARK_SERVER_TOKEN,
+        settings.POSTMARK_API_URL,
+        settings.POSTMARK_TIMEOUT_SECONDS,
     )
-    return outcomes
+    cached = getattr(_clients, "entry", None)
+    if cached is None or cached[0] != key:
+        client = PostmarkClient(
+            server_token=settings.POSTMARK_SERVER_TOKEN,
+            root_api_url=settings.POSTMARK_API_URL,
+            timeout=settings.POSTMARK_TIMEOUT_SECONDS,
+        )
+        _clients.entry = cached = (key, client)
+    return cached[1]
+
+
+class PostmarkGateway:
+    def send(self, email: Email) -> str:
+        payload = message_payload(email)
+        try:
+            answer = postmark_client().emails.send(**payload)
+        except ClientError as error:
+            raise _classify(error) from error
+        except requests.HTTPError as error:
+            raise _classify_status(error.response, str(error)) from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise TransientSendError(f"Postmark did not answer: {error}") from error
+        log.info("email_sent", provider_id=answer["MessageID"], tag=email.tag)
+        return str(answer["MessageID"])
+
+    def send_batch(self, emails: Sequence[Email]) -> list[SendOutcome]:
+        if len(emails) > BATCH_MAX_MESSAGES:
+            raise ValueError(f"a batch holds at most {BATCH_MAX_MESSAGES} messages")
+        messages = [message_payload(email) for email in emails]
+        if len(json.dumps(messages).encode()) > BATCH_MAX_BYTES:
+            raise ValueError("a batch holds at most 50 MB")
+        if not messages:
+            return []
+        try:
+            answers = postmark_client().emails.send_batch(*messages)
+        except ClientError as error:
+            raise _classify(error) from error
+        except requests.HTTPError as error:  # an error answer without a JSON body
+            raise _classify_status(error.response, str(error)) from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise TransientSendError(f"Postmark did not answer: {error}") from error
+        outcomes = [
+            SendOutcome(
+                to=str(answer.get("To") or email.to),
+                provider_id=str(answer.get("MessageID") or ""),
+                error_code=int(answer.get("ErrorCode") or 0),
+                reason="" if not answer.get("ErrorCode") else str(answer.get("Message")),
+            )
+            for email, answer in zip(emails, answers, strict=True)
+        ]
+        log.info(
+            "email_batch_sent",
+            size=len(outcomes),
+            refused=sum(not outcome.accepted for outcome in outcomes),
+        )
+        return outcomes
+
+    def find_sent(self, *, metadata_key: str, value: str) -> list[SentMessage]:
+        found: list[SentMessage] = []
+        offset = 0
+        while True:
+            try:
+                answer = postmark_client().call(
+                    "GET",
+                    "/messages/outbound",
+                    count=SEARCH_PAGE,
+                    offset=offset,
+                    **{f"metadata_{metadata_key}": value},
+                )
+            except ClientError as error:
+                raise _classify(error) from error
+            except requests.HTTPError as error:
+                raise _classify_status(error.response, str(error)) from error
+            except (requests.Timeout, requests.ConnectionError) as error:
+                raise TransientSendError(f"Postmark did not answer: {error}") from error
+            page = answer.get("Messages") or []
+            found += [
+                SentMessage(
+                    provider_id=str(message["MessageID"]),
+                    metadata={k: str(v) for k, v in (message.get("Metadata") or {}).items()},
+                )
+                for message in page
+            ]
+            offset += len(page)
+            if len(page) < SEARCH_PAGE or offset >= int(answer.get("TotalCount") or 0):
+                return found
 
 
 def _classify(error: ClientError) -> SendError:
@@ -181,17 +316,50 @@ def _classify_status(response: Any, message: str) -> SendError:
         header = response.headers.get("Retry-After") if response is not None else None
         if header and header.strip().isdigit():
             retry_after = float(header)
-        return TransientSendError(f"Postmark answered {status}: {message}", retry_after=retry_after)
-    return PermanentSendError(f"Postmark refused the batch ({status}): {message}")
+        return TransientSendError(
+            f"Postmark answered {status}: {message}",
+            retry_after=retry_after,
+            # A 429 or a 503 is answered before the batch is taken in; a 500 may come after.
+            accepted_nothing=status in (429, 503),
+        )
+    return PermanentSendError(f"Postmark refused the call ({status}): {message}")
 
 
-def find_sent_message_ids(*, metadata_key: str, value: str) -> list[str]:
-    """Postmark ids of messages already accepted with this metadata (message search).
+# --- Development outbox --------------------------------------------------------------------
 
-    How a sender learns, after a crash or a dropped connection, whether a message it was
-    about to send has in fact gone, before it sends it again.
-    """
-    answer = postmark_client().call(
-        "GET", "/messages/outbound", count=50, offset=0, **{f"metadata_{metadata_key}": value}
-    )
-    return [str(message["MessageID"]) for message in answer.get("Messages", [])]
+
+class OutboxGateway:
+    """Stores every email in the current schema's outbox, shown at /dev/outbox/."""
+
+    def send(self, email: Email) -> str:
+        row = OutboxEmail.objects.create(**_outbox_fields(email))
+        log.info("email_stored_in_outbox", outbox_id=row.pk, tag=email.tag)
+        return f"outbox-{row.pk}"
+
+    def send_batch(self, emails: Sequence[Email]) -> list[SendOutcome]:
+        if len(emails) > BATCH_MAX_MESSAGES:
+            raise ValueError(f"a batch holds at most {BATCH_MAX_MESSAGES} messages")
+        rows = OutboxEmail.objects.bulk_create(
+            [OutboxEmail(**_outbox_fields(email)) for email in emails]
+        )
+        log.info("email_batch_stored_in_outbox", size=len(rows))
+        return [SendOutcome(to=row.to, provider_id=f"outbox-{row.pk}") for row in rows]
+
+    def find_sent(self, *, metadata_key: str, value: str) -> list[SentMessage]:
+        rows = OutboxEmail.objects.filter(metadata__contains={metadata_key: value})
+        return [SentMessage(provider_id=f"outbox-{row.pk}", metadata=row.metadata) for row in rows]
+
+
+def _outbox_fields(email: Email) -> dict[str, Any]:
+    return {
+        "to": email.to,
+        "subject": email.subject[:255],
+        "text_body": email.text_body,
+        "html_body": email.html_body,
+        "stream": email.message_stream,
+        "tag": email.tag,
+        "from_email": email.from_address,
+        "reply_to": email.reply_to,
+        "metadata": email.metadata,
+        "headers": email.headers,
+    }

@@ -226,6 +226,34 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Tests give their real workers a queue of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.get("CRM_CELERY_QUEUE", "celery")
+
+# --- Email delivery (campaigns and one-off emails) --------------------------------------
+# Campaign email per second per workspace, unless the workspace has its own (console).
+CRM_EMAIL_SEND_RATE = int(env.get("CRM_EMAIL_SEND_RATE", "1000"))
+# Messages per Postmark batch call (Postmark takes at most 500).
+CRM_SEND_BATCH_SIZE = min(500, int(env.get("CRM_SEND_BATCH_SIZE", "500")))
+# Sender jobs that work on one campaign at once (they never take the same message).
+CRM_SEND_PARALLEL = int(env.get("CRM_SEND_PARALLEL", "2"))
+# A message claimed for sending and not settled within this many seconds is looked up at
+# Postmark (message search) and sent again only if it never arrived there. Must outlast a
+# Postmark call (POSTMARK_TIMEOUT_SECONDS).
+CRM_SEND_LEASE_SECONDS = float(env.get("CRM_SEND_LEASE_SECONDS", "60"))
+# How often the beat looks for scheduled campaigns that are due and sends that stalled.
+CRM_SEND_SWEEP_SECONDS = float(env.get("CRM_SEND_SWEEP_SECONDS", "10"))
+# Backoff after a failed Postmark call: base * 2^(failures - 1), at most the cap, unless
+# Postmark says how long to wait (Retry-After).
+CRM_SEND_BACKOFF_BASE_SECONDS = float(env.get("CRM_SEND_BACKOFF_BASE_SECONDS", "1"))
+CRM_SEND_BACKOFF_MAX_SECONDS = float(env.get("CRM_SEND_BACKOFF_MAX_SECONDS", "300"))
+# A sender job hands over to a fresh one after this many seconds (keeps jobs short).
+CRM_SEND_JOB_SECONDS = float(env.get("CRM_SEND_JOB_SECONDS", "240"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-pending-sends": {
+        "task": "crm.sweep_pending_sends",
+        "schedule": CRM_SEND_SWEEP_SECONDS,
+    },
+}
 
 # --- Internationalisation and static files -----------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -259,4 +287,7 @@ STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
 POSTMARK_API_URL = env.get("POSTMARK_API_URL", "https://api.postmarkapp.com/")
 POSTMARK_SERVER_TOKEN = env.get("POSTMARK_SERVER_TOKEN", "")
 POSTMARK_TIMEOUT_SECONDS = float(env.get("POSTMARK_TIMEOUT_SECONDS", "10"))
+# Postmark message streams: one-off and account email, and campaigns.
+POSTMARK_TRANSACTIONAL_STREAM = env.get("POSTMARK_TRANSACTIONAL_STREAM", "outbound")
+POSTMARK_BROADCAST_STREAM = env.get("POSTMARK_BROADCAST_STREAM", "broadcast")
 CRM_EMAIL_FROM = env.get("CRM_EMAIL_FROM", f"Cohort CRM <no-reply@{CRM_BASE_DOMAIN}>")

@@ -6,9 +6,11 @@ from django.urls import path
 from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
+from crm import views as crm_views
 from crm.api.activity import router as activity_router
 from crm.api.campaigns import router as campaigns_router
 from crm.api.catalog import router as catalog_router
+from crm.api.email import router as email_router
 from crm.api.events import router as events_router
 from crm.api.leads import router as leads_router
 from project.api import build_api
@@ -32,6 +34,7 @@ api.add_router("/", events_router)
 api.add_router("/", catalog_router)
 api.add_router("/", activity_router)
 api.add_router("/", campaigns_router)
+api.add_router("/", email_router)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -56,6 +59,13 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),
+    path("unsubscribe/<str:token>/", crm_views.unsubscribe, name="unsubscribe"),
+    path(
+        "unsubscribe/<str:token>/resubscribe/",
+        crm_views.resubscribe,
+        name="resubscribe",
+    ),
+    path("webhooks/postmark", crm_views.postmark_webhook, name="postmark_webhook"),
     path("api/v1/", api.urls),
 ]
 

@@ -25,3 +25,13 @@ def use_workspace_schema(workspace: Workspace) -> None:
 
 def current_schema() -> str:
     return str(_tenant_connection().schema_name)
+
+
+def current_workspace() -> Workspace:
+    """The workspace whose schema the connection is in (a request, a task or a test)."""
+    from tenants.models import Workspace
+
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Workspace) and tenant.schema_name == current_schema():
+        return tenant
+    return Workspace.objects.get(schema_name=current_schema())

@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest
 from django.core.cache import caches
-from django.test import Client
+from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import OutboxEmail, User
@@ -18,6 +18,7 @@ from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace
 from tenants.services.template import refresh_template
+from tests.fakes import FakePostmark, fake_postmark
 
 OWNER_PASSWORD = "correct horse battery staple"
 _slugs = count(1)
@@ -128,3 +129,21 @@ def bearer_client(workspace: Workspace, email: str, password: str = OWNER_PASSWO
     assert response.status_code == 200, response.content
     token = response.json()["access_token"]
     return Client(HTTP_HOST=workspace.primary_host, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def postmark() -> Iterator[FakePostmark]:
+    """The Postmark double on the loopback address, with the app pointed at it and its
+    timeouts, backoff and leases short enough for tests."""
+    with (
+        fake_postmark() as double,
+        override_settings(
+            POSTMARK_SERVER_TOKEN="server-token-1",
+            POSTMARK_API_URL=double.url,
+            POSTMARK_TIMEOUT_SECONDS=1,
+            CRM_SEND_BACKOFF_BASE_SECONDS=0.05,
+            CRM_SEND_LEASE_SECONDS=1.5,
+            CRM_EMAIL_SEND_RATE=1_000_000,
+        ),
+    ):
+        yield double

@@ -21,19 +21,27 @@ class FakePostmark:
     """What the double received, and how it should misbehave next.
 
     `fail_next` holds answers for the next requests, one each: an HTTP status (429 or 5xx,
-    with `retry_after` for 429), "slow" (sleep past the client's timeout) or "drop" (accept
-    the batch, record it, then close the connection without answering). `refuse` maps
-    recipient addresses to a Postmark ErrorCode answered inside a 200 batch response.
+    with `retry_after` for 429), "slow" (sleep past the client's timeout, then accept) or
+    "drop" (accept the batch, record it, then close the connection without answering).
+    `refuse` maps recipient addresses to a Postmark ErrorCode answered inside a 200 batch
+    response (a 422 for a single send). `respond_delay` holds every answer back after the
+    messages are accepted (a worker killed then has sent them without knowing it).
+    `keep_bodies=False` keeps only recipients and metadata (large benchmarks).
     """
 
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    batch_times: list[float] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     fail_next: list[Any] = field(default_factory=list)
     refuse: dict[str, int] = field(default_factory=dict)
     retry_after: int = 1
     slow_seconds: float = 3.0
+    respond_delay: float = 0.0
+    keep_bodies: bool = True
+    in_flight: int = 0
+    last_accepted_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted_to(self) -> list[str]:
@@ -50,9 +58,18 @@ def fake_postmark() -> Iterator[FakePostmark]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.tokens.append(self.headers.get("X-Postmark-Server-Token", ""))
             with state.lock:
+                state.in_flight += 1
+            try:
+                self._post()
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _post(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.tokens.append(self.headers.get("X-Postmark-Server-Token", ""))
                 failure = state.fail_next.pop(0) if state.fail_next else None
             if isinstance(failure, int):
                 headers = {"Retry-After": str(state.retry_after)} if failure == 429 else {}
@@ -61,13 +78,19 @@ def fake_postmark() -> Iterator[FakePostmark]:
             if failure == "slow":
                 time.sleep(state.slow_seconds)
             if self.path == "/email":
-                self._answer(200, self._accept(body))
+                answer = self._accept(body)
+                status = 422 if answer["ErrorCode"] else 200
+                time.sleep(state.respond_delay)
+                self._answer(status, answer)
             elif self.path == "/email/batch":
-                state.batches.append(len(body))
                 answers = [self._accept(message) for message in body]
+                with state.lock:
+                    state.batches.append(len(body))
+                    state.batch_times.append(time.monotonic())
                 if failure == "drop":
                     self.connection.close()
                     return
+                time.sleep(state.respond_delay)
                 self._answer(200, answers)
             else:
                 self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
@@ -83,11 +106,13 @@ def fake_postmark() -> Iterator[FakePostmark]:
                 for key, value in query.items()
                 if key.startswith("metadata_")
             }
-            found = [
-                message
-                for message in state.received
-                if all((message.get("Metadata") or {}).get(k) == v for k, v in wanted.items())
-            ]
+            with state.lock:
+                found = [
+                    message
+                    for message in state.received
+                    if all((message.get("Metadata") or {}).get(k) == v for k, v in wanted.items())
+                ]
+            offset, count = int(query.get("offset", 0)), min(int(query.get("count", 50)), 500)
             self._answer(
                 200,
                 {
@@ -99,7 +124,7 @@ def fake_postmark() -> Iterator[FakePostmark]:
                             "Metadata": message.get("Metadata") or {},
                             "Status": "Sent",
                         }
-                        for message in found
+                        for message in found[offset : offset + count]
                     ],
                 },
             )
@@ -109,8 +134,14 @@ def fake_postmark() -> Iterator[FakePostmark]:
             if code:
                 return {"ErrorCode": code, "Message": "Refused by the double", "To": message["To"]}
             message_id = str(uuid.uuid4())
+            kept = (
+                message
+                if state.keep_bodies
+                else {"To": message["To"], "Metadata": message.get("Metadata")}
+            )
             with state.lock:
-                state.received.append({**message, "_id": message_id})
+                state.received.append({**kept, "_id": message_id})
+                state.last_accepted_at = time.monotonic()
             return {
                 "To": message["To"],
                 "SubmittedAt": "2026-11-24T00:00:00Z",
@@ -133,6 +164,7 @@ def fake_postmark() -> Iterator[FakePostmark]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -4,7 +4,6 @@ and the whole-call failures a sending job must retry (or must not)."""
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 
 from project.mail import (
     Email,
@@ -13,7 +12,7 @@ from project.mail import (
     find_sent_message_ids,
     send_batch,
 )
-from tests.fakes import FakePostmark, fake_postmark
+from tests.fakes import FakePostmark
 
 
 def emails(count: int, start: int = 0) -> list[Email]:
@@ -28,19 +27,6 @@ def emails(count: int, start: int = 0) -> list[Email]:
         )
         for i in range(start, start + count)
     ]
-
-
-@pytest.fixture
-def postmark():
-    with (
-        fake_postmark() as double,
-        override_settings(
-            POSTMARK_SERVER_TOKEN="token-1",
-            POSTMARK_API_URL=double.url,
-            POSTMARK_TIMEOUT_SECONDS=1,
-        ),
-    ):
-        yield double
 
 
 def test_a_batch_is_one_call_with_one_outcome_per_message(postmark: FakePostmark) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -25,6 +26,7 @@ class LeadFilter:
     updated_before: datetime | None = None
     has_email: bool | None = None
     q: str | None = None
+    custom_fields: dict[str, Any] | None = None  # each key equal to its value
 
 
 def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
@@ -49,6 +51,8 @@ def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
         leads = leads.filter(updated_at__lt=criteria.updated_before)
     if criteria.has_email is not None:
         leads = leads.filter(email__isnull=not criteria.has_email)
+    if criteria.custom_fields:
+        leads = leads.filter(custom_fields__contains=criteria.custom_fields)
     if criteria.q and criteria.q.strip():
         # Same expression as the trigram index, so LIKE '%q%' is an index scan.
         leads = leads.alias(search=lead_search_expression()).filter(

@@ -15,6 +15,13 @@ from project.errors import InvalidInput, field_error
 
 TASK_FIELDS = ["title", "notes", "due_at", "assignee", "lead", "done_at"]
 MESSAGE_FIELDS = ["lead", "channel", "direction", "subject", "status", "occurred_at"]
+# A logged message happened elsewhere; queued and sending belong to our own delivery, which
+# would otherwise pick a logged "queued" email up and send it.
+LOGGABLE_STATUSES = [
+    status
+    for status in Message.Status.values
+    if status not in ("queued", "sending", "suppressed", "cancelled")
+]
 
 
 def clean_task(values: dict[str, Any], current: models.Model | None) -> dict[str, Any]:
@@ -82,7 +89,7 @@ def clean_message(values: dict[str, Any], current: models.Model | None) -> dict[
     for name, choices in (
         ("channel", Message.Channel.values),
         ("direction", Message.Direction.values),
-        ("status", Message.Status.values),
+        ("status", LOGGABLE_STATUSES),
     ):
         if name in cleaned and cleaned[name] not in choices:
             errors.append(field_error(name, "invalid_choice", f"Use one of: {', '.join(choices)}."))

@@ -1,4 +1,4 @@
-"""Campaign drafts and their audience (sending arrives with the email issue)."""
+"""Campaign drafts: their templates (checked when saved) and their audience."""
 
 from __future__ import annotations
 
@@ -8,39 +8,33 @@ from django.db import models
 from django.db.models import QuerySet
 
 from accounts.models import User
-from accounts.permissions import Action
-from crm.models import Campaign, Lead
-from crm.selectors.leads import LeadFilter, filter_leads
+from accounts.permissions import Action, require
+from crm.mail_templates import compile_template
+from crm.models import Campaign, Lead, Message
+from crm.selectors.audience import audience_leads, clean_audience
 from crm.services.records import create_record, delete_record, update_record
 from project.errors import Conflict, InvalidInput, field_error
 
-CAMPAIGN_FIELDS = ["name", "channel", "subject", "body_template", "audience", "scheduled_at"]
-AUDIENCE_KEYS = {
-    "tag",
-    "source",
-    "status",
-    "stage",
-    "owner",
-    "has_email",
-    "q",
-    "created_after",
-    "created_before",
-}
-
-
-def audience_filter(audience: dict[str, Any]) -> LeadFilter:
-    return LeadFilter(**{key: value for key, value in audience.items() if key in AUDIENCE_KEYS})
+CAMPAIGN_FIELDS = [
+    "name",
+    "channel",
+    "subject",
+    "body_template",
+    "html_template",
+    "audience",
+    "scheduled_at",
+]
+TEMPLATE_FIELDS = ("subject", "body_template", "html_template")
 
 
 def audience_of(campaign: Campaign) -> QuerySet[Lead]:
-    """Who would receive it: the saved filter, minus anyone without email or unsubscribed."""
-    return filter_leads(audience_filter(campaign.audience)).filter(
-        email__isnull=False, unsubscribed_at__isnull=True
-    )
+    """Who would receive it now: the saved filter, minus anyone without email, unsubscribed
+    or on the suppression list."""
+    return audience_leads(campaign.audience)
 
 
 def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict[str, Any]:
-    cleaned, errors = dict(values), list[dict[str, str]]()
+    cleaned, errors = dict(values), list[dict[str, Any]]()
     if current is not None and getattr(current, "status", "") != Campaign.Status.DRAFT:
         raise Conflict("Only draft campaigns can be edited.")
     if "name" in cleaned:
@@ -49,23 +43,24 @@ def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict
             errors.append(field_error("name", "invalid_length", "Give 1 to 200 characters."))
     if "channel" in cleaned and cleaned["channel"] != "email":
         errors.append(field_error("channel", "invalid_choice", "Campaigns send email."))
-    audience = cleaned.get("audience")
-    if audience is not None:
-        unknown = set(audience) - AUDIENCE_KEYS
-        if unknown:
-            errors.append(
-                field_error(
-                    "audience",
-                    "unknown_criteria",
-                    f"Unknown criteria: {', '.join(sorted(unknown))}.",
-                )
-            )
+    if cleaned.get("audience") is not None:
+        try:
+            cleaned["audience"] = clean_audience(cleaned["audience"])
+        except InvalidInput as error:
+            errors += error.details
+    for field in TEMPLATE_FIELDS:
+        if cleaned.get(field):
+            try:
+                compile_template(str(cleaned[field]), field=field)
+            except InvalidInput as error:
+                errors += error.details
     if errors:
         raise InvalidInput(details=errors)
     return cleaned
 
 
 def create_campaign(*, actor: User | None, **values: Any) -> Campaign:
+    """A draft campaign; templates with a syntax error are refused with their line (422)."""
     return create_record(
         Campaign,
         actor=actor,
@@ -78,6 +73,7 @@ def create_campaign(*, actor: User | None, **values: Any) -> Campaign:
 
 
 def update_campaign(*, actor: User | None, campaign_id: int, changes: dict[str, Any]) -> Campaign:
+    """Change a draft (409 once it is scheduled or sent)."""
     return update_record(
         Campaign,
         actor=actor,
@@ -91,6 +87,22 @@ def update_campaign(*, actor: User | None, campaign_id: int, changes: dict[str, 
 
 
 def delete_campaign(*, actor: User | None, campaign_id: int) -> None:
+    """Delete a campaign that is not on its way out (409 while scheduled, sending, paused,
+    or cancelled with a batch still in flight)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None and (
+        campaign.status
+        in (Campaign.Status.SCHEDULED, Campaign.Status.SENDING, Campaign.Status.PAUSED)
+        or campaign.messages.filter(
+            status__in=(Message.Status.QUEUED, Message.Status.SENDING)
+        ).exists()
+    ):
+        raise Conflict(
+            f"This campaign is {campaign.status} with email on its way; cancel it and wait "
+            "for the batch in flight to settle before deleting it."
+        )
     delete_record(
         Campaign,
         actor=actor,

@@ -1,0 +1,665 @@
+"""Delivering outbound email: claim a batch, render it, send it, record every outcome.
+
+A message goes queued -> sending -> sent | failed | suppressed, once. The claim (status
+`sending`, a batch key and a lease) is committed before Postmark is called, so a crash
+leaves a trace. A message still `sending` after its lease has run out is reconciled against
+Postmark's message search by its batch key before anything is sent again: marked sent if it
+got there, queued again if it did not. That is how a worker killed mid-batch never makes a
+lead get the same email twice, and never loses one.
+
+The same path serves campaigns (broadcast stream, rendered per lead from the campaign's
+templates, with an unsubscribe footer and headers) and one-off emails to a lead
+(transactional stream, rendered when they were written).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.html import linebreaks
+
+from crm.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
+from crm.models import Campaign, EmailSettings, Lead, Message
+from crm.send_rate import reserve
+from crm.services.events import record_event
+from crm.unsubscribe_links import unsubscribe_url
+from project.mail import (
+    Email,
+    PermanentSendError,
+    SendError,
+    SendOutcome,
+    TransientSendError,
+    broadcast_stream,
+    find_sent_messages,
+    send_batch,
+    split_into_batches,
+    transactional_stream,
+)
+from tenants.models import PendingSend, Workspace
+from tenants.schemas import current_workspace
+
+log = structlog.get_logger(__name__)
+
+IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+UNSENT_CAMPAIGN = (Campaign.Status.PAUSED, Campaign.Status.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for one send attempt, with what its email is made of."""
+
+    message_id: int
+    lead_id: int
+    email: str
+    subject: str
+    body: str
+    lead: dict[str, Any]
+
+
+@dataclass
+class Outgoing:
+    """What is being delivered: one campaign's messages, or the workspace's one-off emails."""
+
+    workspace: Workspace
+    sender: Sender
+    reply_to: str
+    campaign: Campaign | None
+    compiled: CompiledEmail | None = None
+
+    @property
+    def pending_id(self) -> int:
+        return self.campaign.pk if self.campaign else PendingSend.DIRECT
+
+    @property
+    def scope_sql(self) -> tuple[str, list[Any]]:
+        if self.campaign is not None:
+            return "campaign_id = %s", [self.campaign.pk]
+        return "campaign_id IS NULL AND channel = 'email' AND direction = 'outbound'", []
+
+    def scope(self) -> Any:
+        if self.campaign is not None:
+            return Message.objects.filter(campaign_id=self.campaign.pk)
+        return Message.objects.filter(
+            campaign__isnull=True,
+            channel=Message.Channel.EMAIL,
+            direction=Message.Direction.OUTBOUND,
+        )
+
+    @property
+    def may_claim(self) -> bool:
+        return self.campaign is None or self.campaign.status == Campaign.Status.SENDING
+
+    def render(self, claimed: Claimed) -> RenderedEmail:
+        if self.campaign is None or self.compiled is None:
+            return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
+        return self.compiled.render(
+            lead=claimed.lead,
+            sender=self.sender,
+            unsubscribe_url=unsubscribe_url(
+                workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
+            ),
+        )
+
+    def email(self, claimed: Claimed, rendered: RenderedEmail, batch_key: uuid.UUID) -> Email:
+        metadata = {
+            "crm_message": f"{self.workspace.pk}.{claimed.message_id}",
+            "crm_batch": batch_key.hex,
+        }
+        headers: dict[str, str] = {}
+        if self.campaign is not None:
+            link = unsubscribe_url(
+                workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
+            )
+            headers = {
+                "List-Unsubscribe": f"<{link}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        return Email(
+            to=claimed.email,
+            subject=rendered.subject,
+            text_body=rendered.text_body,
+            html_body=rendered.html_body,
+            stream=broadcast_stream() if self.campaign else transactional_stream(),
+            tag=f"campaign-{self.campaign.pk}" if self.campaign else "one-off",
+            from_name=self.workspace.name,
+            reply_to=self.reply_to,
+            metadata=metadata,
+            headers=headers,
+        )
+
+
+def sender_of(workspace: Workspace) -> tuple[Sender, str]:
+    """The workspace's sender facts and reply-to address."""
+    email_settings = EmailSettings.objects.filter(pk=1).first() or EmailSettings()
+    return (
+        Sender(workspace.name, email_settings.postal_address, workspace.url),
+        email_settings.reply_to,
+    )
+
+
+def load_outgoing(campaign_id: int | None) -> Outgoing | None:
+    """The current state of what to deliver; None when the campaign no longer exists."""
+    workspace = current_workspace()
+    sender, reply_to = sender_of(workspace)
+    if campaign_id is None:
+        return Outgoing(workspace, sender, reply_to, None)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return None
+    compiled = compiled_for(
+        (campaign.pk, campaign.frozen_at),
+        subject=campaign.subject,
+        text=campaign.body_template,
+        html=campaign.html_template,
+    )
+    return Outgoing(workspace, sender, reply_to, campaign, compiled)
+
+
+# --- One delivery run ---------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryRun:
+    """What one sender job did, for its log line and for tests."""
+
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    reconciled: int = 0
+    retries: list[float] = field(default_factory=list)
+    outcome: str = ""
+
+
+def batch_size(workspace: Workspace) -> int:
+    return max(1, min(settings.CRM_SEND_BATCH_SIZE, int(send_rate(workspace))))
+
+
+def send_rate(workspace: Workspace) -> float:
+    return float(workspace.email_send_rate or settings.CRM_EMAIL_SEND_RATE)
+
+
+def backoff_seconds(failures: int, retry_after: float | None) -> float:
+    """How long to wait after the n-th failed call in a row; Postmark's Retry-After wins."""
+    if retry_after is not None:
+        return min(retry_after, settings.CRM_SEND_BACKOFF_MAX_SECONDS)
+    delay = settings.CRM_SEND_BACKOFF_BASE_SECONDS * 2 ** (failures - 1)
+    return float(min(delay, settings.CRM_SEND_BACKOFF_MAX_SECONDS))
+
+
+def deliver(
+    *,
+    campaign_id: int | None,
+    seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryRun:
+    """Deliver a campaign's (or the one-off) queued messages until none are left, the
+    campaign is paused or cancelled, Postmark refuses the calls for good, or `seconds` pass.
+
+    Safe to run several at once for the same campaign: each message is claimed by one.
+    `outcome` says why it stopped: done, paused, cancelled, gone, refused or handover.
+    """
+    run = DeliveryRun()
+    deadline = time.monotonic() + (
+        seconds if seconds is not None else settings.CRM_SEND_JOB_SECONDS
+    )
+    failures = 0
+    while True:
+        outgoing = load_outgoing(campaign_id)
+        if outgoing is None:
+            run.outcome = "gone"
+            return run
+        run.reconciled += reconcile_expired(outgoing)
+        if not outgoing.may_claim:
+            settle_stopped(outgoing)
+            run.outcome = str(outgoing.campaign.status) if outgoing.campaign else "done"
+            return run
+        if time.monotonic() >= deadline:
+            run.outcome = "handover"
+            return run
+        size = batch_size(outgoing.workspace)
+        wait = reserve(
+            workspace_key=outgoing.workspace.schema_name,
+            count=size,
+            rate=send_rate(outgoing.workspace),
+        )
+        if wait > 0:
+            sleep(wait)
+        claimed, batch_key = claim_batch(outgoing, size=size)
+        if not claimed:
+            earliest = (
+                outgoing.scope()
+                .filter(status=Message.Status.SENDING)
+                .order_by("lease_until")
+                .values_list("lease_until", flat=True)
+                .first()
+            )
+            if earliest is None:
+                finish(outgoing)
+                run.outcome = "done"
+                return run
+            # Another sender's batch is in flight, or one awaits reconciling: look again soon.
+            sleep(min(1.0, max(0.05, (earliest - timezone.now()).total_seconds())))
+            continue
+        try:
+            send_claimed(outgoing, claimed, batch_key, run)
+        except TransientSendError as error:
+            failures += 1
+            delay = backoff_seconds(failures, error.retry_after)
+            run.retries.append(delay)
+            note_retry(outgoing, error, delay)
+            sleep(delay)
+            continue
+        except PermanentSendError as error:
+            stop_refused(outgoing, error)
+            run.outcome = "refused"
+            return run
+        failures = 0
+
+
+def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.UUID]:
+    """Take up to `size` queued messages for one attempt, committed before any is sent.
+
+    Messages whose lead has since lost its address, unsubscribed or been suppressed are
+    settled as `suppressed` here instead: they are never sent.
+    """
+    batch_key = uuid.uuid4()
+    scope, params = outgoing.scope_sql
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH picked AS (
+                SELECT id FROM crm_message
+                WHERE {scope} AND status = 'queued'
+                ORDER BY id LIMIT %s
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE crm_message AS m
+            SET status = 'sending', batch_key = %s, attempts = m.attempts + 1,
+                attempted_at = clock_timestamp(),
+                lease_until = clock_timestamp() + %s * interval '1 second',
+                to_email = coalesce(l.email, '')
+            FROM picked, crm_lead AS l
+            WHERE m.id = picked.id AND l.id = m.lead_id
+            RETURNING m.id, l.id, coalesce(l.email, ''), m.subject, m.body,
+                l.first_name, l.last_name, l.phone, l.company, l.source, l.status, l.tags,
+                l.custom_fields,
+                (SELECT s.name FROM crm_pipelinestage AS s WHERE s.id = l.stage_id),
+                l.email IS NULL OR l.unsubscribed_at IS NOT NULL OR EXISTS (
+                    SELECT 1 FROM crm_suppression AS x WHERE lower(x.email) = lower(l.email)
+                )
+            """,  # noqa: S608 - the scope is one of two fixed strings
+            [*params, size, batch_key, settings.CRM_SEND_LEASE_SECONDS],
+        )
+        rows = cursor.fetchall()
+        blocked = [row[0] for row in rows if row[14]]
+        if blocked:
+            settle_blocked(outgoing, blocked, batch_key)
+    claimed = [
+        Claimed(
+            message_id=row[0],
+            lead_id=row[1],
+            email=row[2],
+            subject=row[3],
+            body=row[4],
+            lead={
+                "first_name": row[5],
+                "last_name": row[6],
+                "email": row[2],
+                "phone": row[7],
+                "company": row[8],
+                "source": row[9],
+                "status": row[10],
+                "tags": row[11],
+                "custom_fields": row[12] if isinstance(row[12], dict) else {},
+                "stage": row[13] or "",
+            },
+        )
+        for row in sorted(rows, key=lambda row: row[0])
+        if not row[14]
+    ]
+    return claimed, batch_key
+
+
+def settle_blocked(outgoing: Outgoing, message_ids: list[int], batch_key: uuid.UUID) -> None:
+    count = Message.objects.filter(
+        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
+    ).update(
+        status=Message.Status.SUPPRESSED,
+        error="Not sent: the lead unsubscribed, was suppressed or has no email any more.",
+        lease_until=None,
+    )
+    bump_counters(outgoing, suppressed=count)
+
+
+def send_claimed(
+    outgoing: Outgoing, claimed: Sequence[Claimed], batch_key: uuid.UUID, run: DeliveryRun
+) -> None:
+    """Render and send the claimed messages in as many Postmark calls as the limits need,
+    recording each call's outcomes as soon as it answers."""
+    ready: list[tuple[Claimed, Email]] = []
+    broken: list[Outcome] = []
+    for item in claimed:
+        try:
+            ready.append((item, outgoing.email(item, outgoing.render(item), batch_key)))
+        except Exception as error:  # a template that fails on this lead's data
+            broken.append(Outcome(item.message_id, "failed", error=f"The template failed: {error}"))
+    if broken:
+        record_outcomes(outgoing, broken, batch_key, run)
+    chunks: list[list[tuple[Claimed, Email]]] = []
+    start = 0
+    for batch in split_into_batches(
+        [email for _, email in ready], max_messages=settings.CRM_SEND_BATCH_SIZE
+    ):
+        chunks.append(ready[start : start + len(batch)])
+        start += len(batch)
+    for position, chunk in enumerate(chunks):
+        try:
+            answers = send_batch([email for _, email in chunk])
+        except SendError as error:
+            later = [item.message_id for rest in chunks[position + 1 :] for item, _ in rest]
+            this_chunk = [item.message_id for item, _ in chunk]
+            release(later, batch_key)
+            if isinstance(error, TransientSendError) and not error.accepted_nothing:
+                # They may have arrived: leave them claimed and look them up once Postmark has
+                # had time to finish what it was doing (reconcile_expired); never resend blindly.
+                hold_for_reconciling(this_chunk, batch_key)
+            else:
+                release(this_chunk, batch_key)
+            raise
+        record_outcomes(
+            outgoing,
+            [
+                outcome_of(item.message_id, email, answer)
+                for (item, email), answer in zip(chunk, answers, strict=True)
+            ],
+            batch_key,
+            run,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one claimed message settles."""
+
+    message_id: int
+    status: str  # sent | failed | suppressed
+    provider_id: str = ""
+    error_code: int = 0
+    error: str = ""
+    subject: str | None = None  # the subject the lead saw, when rendered at send time
+
+
+def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
+    if answer.accepted:
+        return Outcome(message_id, "sent", answer.provider_id, subject=email.subject)
+    if answer.suppress_recipient:
+        status, error = "suppressed", f"Postmark: inactive recipient ({answer.reason})"
+    else:
+        status, error = "failed", f"Postmark refused it ({answer.error_code}): {answer.reason}"
+    return Outcome(
+        message_id, status, error_code=answer.error_code, error=error, subject=email.subject
+    )
+
+
+def release(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
+    """Put claimed messages that certainly did not go back in the queue."""
+    if message_ids:
+        Message.objects.filter(
+            pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
+        ).update(status=Message.Status.QUEUED, batch_key=None, lease_until=None)
+
+
+def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
+    # Give Postmark a lease's time to finish what it may still be doing with them.
+    grace = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
+    Message.objects.filter(
+        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
+    ).update(lease_until=timezone.now() + grace)
+
+
+def record_outcomes(
+    outgoing: Outgoing, outcomes: Sequence[Outcome], batch_key: uuid.UUID, run: DeliveryRun
+) -> dict[str, int]:
+    """Write how each message settled, the counters and the suppressions, in one transaction.
+
+    Only messages still held by this attempt change, so a late answer never overwrites what
+    a reconciliation already decided, and nothing is counted twice.
+    """
+    with transaction.atomic():
+        written = _write_outcomes(outcomes, batch_key)
+        counts = {"sent": 0, "failed": 0, "suppressed": 0}
+        for _, status, _ in written:
+            counts[status] += 1
+        inactive = [message_id for message_id, status, _ in written if status == "suppressed"]
+        if inactive:
+            _suppress_inactive(inactive)
+        bump_counters(outgoing, **counts)
+        if outgoing.campaign is None and counts["sent"]:
+            Lead.objects.filter(
+                pk__in=[lead_id for _, status, lead_id in written if status == "sent"]
+            ).update(last_contacted_at=timezone.now())
+        heartbeat(outgoing)
+    run.sent += counts["sent"]
+    run.failed += counts["failed"]
+    run.suppressed += counts["suppressed"]
+    log.info("email_batch_recorded", campaign_id=outgoing.pending_id, **counts)
+    return counts
+
+
+def _write_outcomes(
+    outcomes: Sequence[Outcome], batch_key: uuid.UUID
+) -> list[tuple[int, str, int]]:
+    """One UPDATE for the whole batch; returns (message id, status, lead id) of each change."""
+    if not outcomes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE crm_message AS m
+            SET status = u.status, provider_id = u.provider_id, error_code = u.code,
+                error = u.error, subject = coalesce(u.subject, m.subject),
+                lease_until = NULL, occurred_at = clock_timestamp(),
+                sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() ELSE m.sent_at END
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::text[], %s::text[])
+                AS u(id, status, provider_id, code, error, subject)
+            WHERE m.id = u.id AND m.status = 'sending' AND m.batch_key = %s
+            RETURNING m.id, m.status, m.lead_id
+            """,
+            [
+                [outcome.message_id for outcome in outcomes],
+                [outcome.status for outcome in outcomes],
+                [outcome.provider_id for outcome in outcomes],
+                [outcome.error_code for outcome in outcomes],
+                [outcome.error[:2000] for outcome in outcomes],
+                [
+                    outcome.subject[:255] if outcome.subject is not None else None
+                    for outcome in outcomes
+                ],
+                batch_key,
+            ],
+        )
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def _suppress_inactive(message_ids: Sequence[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO crm_suppression (email, reason, lead_id, message_id, created_at)
+            SELECT m.to_email, 'inactive', m.lead_id, m.id, now()
+            FROM crm_message AS m WHERE m.id = ANY(%s) AND m.to_email <> ''
+            ON CONFLICT (lower(email)) DO NOTHING
+            """,
+            [list(message_ids)],
+        )
+
+
+def bump_counters(
+    outgoing: Outgoing, *, sent: int = 0, failed: int = 0, suppressed: int = 0
+) -> None:
+    if outgoing.campaign is None or not (sent or failed or suppressed):
+        return
+    Campaign.objects.filter(pk=outgoing.campaign.pk).update(
+        sent_count=F("sent_count") + sent,
+        failed_count=F("failed_count") + failed,
+        suppressed_count=F("suppressed_count") + suppressed,
+        last_error="",
+    )
+
+
+def heartbeat(outgoing: Outgoing, *, until: float = 0.0) -> None:
+    """A sign of life for the sweep: this send has a sender at work (or asleep on purpose)."""
+    PendingSend.objects.filter(
+        workspace_id=outgoing.workspace.pk, campaign_id=outgoing.pending_id
+    ).update(heartbeat_at=timezone.now() + timedelta(seconds=until))
+
+
+def note_retry(outgoing: Outgoing, error: TransientSendError, delay: float) -> None:
+    log.warning(
+        "email_batch_retry",
+        campaign_id=outgoing.pending_id,
+        delay=delay,
+        retry_after=error.retry_after,
+        error=str(error),
+    )
+    with transaction.atomic():
+        if outgoing.campaign is not None:
+            Campaign.objects.filter(pk=outgoing.campaign.pk).update(
+                last_error=f"{error} Trying again in {delay:g} s."[:2000]
+            )
+        heartbeat(outgoing, until=delay)
+
+
+def stop_refused(outgoing: Outgoing, error: PermanentSendError) -> None:
+    """Postmark refuses every call (a bad token, a suspended server): pause, say why."""
+    log.error("email_batch_refused", campaign_id=outgoing.pending_id, error=str(error))
+    if outgoing.campaign is None:
+        return  # one-off emails wait in the queue; the next sweep tries again
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=outgoing.campaign.pk)
+        if campaign.status != Campaign.Status.SENDING:
+            return
+        campaign.status = Campaign.Status.PAUSED
+        campaign.last_error = (
+            f"{error} Nothing more was sent. Check the Postmark server token and sender "
+            "signature, then resume the campaign."
+        )[:2000]
+        campaign.save(update_fields=["status", "last_error", "updated_at"])
+        PendingSend.objects.filter(
+            workspace_id=outgoing.workspace.pk, campaign_id=campaign.pk
+        ).update(state=PendingSend.State.PAUSED)
+        record_event(actor=None, verb="paused", obj=campaign, changes={"reason": str(error)[:500]})
+
+
+# --- Reconciling after a crash ------------------------------------------------------------
+
+
+def reconcile_expired(outgoing: Outgoing) -> int:
+    """Settle messages whose send attempt outlived its lease (the worker died, or the call's
+    answer was lost): those Postmark has are marked sent, the others go back to the queue.
+    Returns how many were settled."""
+    expired = list(
+        outgoing.scope()
+        .filter(status=Message.Status.SENDING, lease_until__lt=timezone.now())
+        .values_list("batch_key", flat=True)
+        .distinct()
+    )
+    settled = 0
+    for batch_key in expired:
+        if batch_key is None:
+            continue
+        try:
+            found = find_sent_messages(metadata_key="crm_batch", value=batch_key.hex)
+        except (TransientSendError, PermanentSendError) as error:
+            log.warning("email_reconcile_postponed", batch=batch_key.hex, error=str(error))
+            continue
+        prefix = f"{outgoing.workspace.pk}."
+        arrived = {
+            int(message.metadata["crm_message"].removeprefix(prefix)): message.provider_id
+            for message in found
+            if message.metadata.get("crm_message", "").startswith(prefix)
+        }
+        settled += _settle_reconciled(outgoing, batch_key, arrived)
+    return settled
+
+
+def _settle_reconciled(outgoing: Outgoing, batch_key: uuid.UUID, arrived: dict[int, str]) -> int:
+    with transaction.atomic():
+        held = list(
+            Message.objects.select_for_update()
+            .filter(
+                status=Message.Status.SENDING,
+                batch_key=batch_key,
+                lease_until__lt=timezone.now(),
+            )
+            .values_list("pk", flat=True)
+        )
+        went = [Outcome(m, "sent", arrived[m]) for m in held if m in arrived]
+        written = _write_outcomes(went, batch_key)
+        back = [message_id for message_id in held if message_id not in arrived]
+        release(back, batch_key)
+        bump_counters(outgoing, sent=len(written))
+    log.info(
+        "email_batch_reconciled",
+        campaign_id=outgoing.pending_id,
+        batch=batch_key.hex,
+        found_sent=len(written),
+        requeued=len(back),
+    )
+    return len(held)
+
+
+# --- Ending a send ------------------------------------------------------------------------
+
+
+def finish(outgoing: Outgoing) -> None:
+    """Nothing left to send: a sending campaign becomes sent; the pending entry goes."""
+    with transaction.atomic():
+        pending = PendingSend.objects.select_for_update().filter(
+            workspace_id=outgoing.workspace.pk, campaign_id=outgoing.pending_id
+        )
+        list(pending)  # lock it: a new one-off email waits for this decision, then re-adds it
+        if outgoing.scope().filter(status__in=IN_FLIGHT).exists():
+            return
+        if outgoing.campaign is not None:
+            campaign = Campaign.objects.select_for_update().get(pk=outgoing.campaign.pk)
+            if campaign.status != Campaign.Status.SENDING:
+                return
+            campaign.status = Campaign.Status.SENT
+            campaign.finished_at = timezone.now()
+            campaign.save(update_fields=["status", "finished_at", "updated_at"])
+            record_event(
+                actor=None,
+                verb="sent",
+                obj=campaign,
+                changes={
+                    "sent_count": campaign.sent_count,
+                    "failed_count": campaign.failed_count,
+                    "suppressed_count": campaign.suppressed_count,
+                },
+            )
+            log.info("campaign_sent", campaign_id=campaign.pk, sent=campaign.sent_count)
+        pending.delete()
+
+
+def settle_stopped(outgoing: Outgoing) -> None:
+    """A paused campaign keeps its queue; a cancelled one is done once nothing is in flight."""
+    campaign = outgoing.campaign
+    if campaign is None or campaign.status != Campaign.Status.CANCELLED:
+        return
+    with transaction.atomic():
+        if outgoing.scope().filter(status=Message.Status.SENDING).exists():
+            return
+        PendingSend.objects.filter(
+            workspace_id=outgoing.workspace.pk, campaign_id=campaign.pk
+        ).delete()

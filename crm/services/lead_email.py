@@ -1,0 +1,118 @@
+"""A one-off email to one lead, written in the app and delivered like a campaign's: queued,
+claimed, sent once through Postmark's transactional stream, its fate tracked by webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from crm.mail_templates import compile_email
+from crm.models import Lead, Message
+from crm.selectors.audience import is_suppressed
+from crm.services.delivery import sender_of
+from crm.services.events import record_event
+from crm.services.leads import get_lead
+from project.errors import Conflict, InvalidInput, field_error
+from tenants.models import PendingSend
+from tenants.schemas import current_workspace
+
+BODY_FIELDS = {"body_template": "body"}
+
+
+class RecipientSuppressed(Conflict):
+    code = "recipient_suppressed"
+
+
+def lead_fields(lead: Lead) -> dict[str, Any]:
+    """The lead's public fields, as templates see them."""
+    return {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email or "",
+        "phone": lead.phone,
+        "company": lead.company,
+        "source": lead.source,
+        "status": lead.status,
+        "tags": lead.tags,
+        "custom_fields": lead.custom_fields,
+        "stage": lead.stage.name if lead.stage_id and lead.stage else "",
+    }
+
+
+def check_reachable(lead: Lead) -> str:
+    """The lead's address, or the reason it gets no email (422 none, 409 suppressed)."""
+    if not lead.email:
+        raise InvalidInput(
+            details=[field_error("email", "no_email", "This lead has no email address; add one.")]
+        )
+    if lead.unsubscribed_at is not None or is_suppressed(lead.email):
+        raise RecipientSuppressed(
+            "This lead unsubscribed, bounced or complained: this workspace sends it no email."
+        )
+    return lead.email
+
+
+@transaction.atomic
+def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str) -> Message:
+    """Queue an email to one lead (merge fields allowed) and send it in the background."""
+    if actor is not None:
+        require(actor, Action.MANAGE_MESSAGES)
+    lead = get_lead(lead_id)
+    errors = []
+    if not subject.strip() or len(subject) > 255:
+        errors.append(field_error("subject", "invalid_length", "Give 1 to 255 characters."))
+    if not body.strip():
+        errors.append(field_error("body", "required", "Write the email."))
+    if errors:
+        raise InvalidInput(details=errors)
+    address = check_reachable(lead)
+    try:
+        compiled = compile_email(subject=subject, text=body)
+    except InvalidInput as error:
+        raise InvalidInput(
+            error.message,
+            details=[
+                {
+                    **detail,
+                    "field": BODY_FIELDS.get(detail["field"], detail["field"]),
+                }
+                for detail in error.details
+            ],
+        ) from None
+    workspace = current_workspace()
+    sender, _ = sender_of(workspace)
+    rendered = compiled.render(lead=lead_fields(lead), sender=sender)
+    message = Message.objects.create(
+        lead=lead,
+        channel=Message.Channel.EMAIL,
+        direction=Message.Direction.OUTBOUND,
+        subject=rendered.subject,
+        body=rendered.text_body,
+        status=Message.Status.QUEUED,
+        author=actor,
+        to_email=address,
+    )
+    now = timezone.now()
+    PendingSend.objects.update_or_create(
+        workspace_id=workspace.pk,
+        campaign_id=PendingSend.DIRECT,
+        defaults={"state": PendingSend.State.ACTIVE, "due_at": now, "heartbeat_at": now},
+    )
+    record_event(
+        actor=actor,
+        verb="email_queued",
+        obj=lead,
+        changes={"message_id": message.pk, "subject": rendered.subject},
+    )
+
+    def dispatch() -> None:
+        from crm.tasks import deliver_direct_messages_job
+
+        deliver_direct_messages_job.delay()
+
+    transaction.on_commit(dispatch)
+    return message
