@@ -104,3 +104,43 @@ def test_a_refused_token_is_permanent(postmark: FakePostmark) -> None:
 
     with pytest.raises(PermanentSendError):
         send_batch(emails(1))
+
+
+def test_batches_are_cut_at_500_messages_and_at_the_payload_limit() -> None:
+    from project.mail import payload_size, split_into_batches
+
+    by_count = [len(batch) for batch in split_into_batches(emails(1201))]
+    one_size = payload_size(emails(1)[0]) + 1
+    by_bytes = [len(batch) for batch in split_into_batches(emails(10), max_bytes=3 * one_size + 2)]
+
+    assert by_count == [500, 500, 201]
+    assert by_bytes == [3, 3, 3, 1]
+    with pytest.raises(ValueError, match="larger than a batch"):
+        list(split_into_batches(emails(1), max_bytes=10))
+
+
+def test_search_reads_every_page_of_results(postmark: FakePostmark) -> None:
+    batch = [
+        Email(to=f"p{i}@x.example", subject="s", text_body="t", metadata={"crm_batch": "b1"})
+        for i in range(500)
+    ]
+    send_batch(batch)
+    send_batch(batch[:120])
+
+    found = find_sent_message_ids(metadata_key="crm_batch", value="b1")
+
+    assert len(found) == 620 and len(set(found)) == 620
+
+
+def test_the_outbox_gateway_stores_batches_and_finds_them_by_metadata(make_workspace) -> None:
+    from django_tenants.utils import schema_context
+
+    from project.mail import OutboxGateway
+
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        outcomes = OutboxGateway().send_batch(emails(3))
+        found = OutboxGateway().find_sent(metadata_key="message_id", value="2")
+
+    assert [outcome.accepted for outcome in outcomes] == [True, True, True]
+    assert [message.provider_id for message in found] == [outcomes[2].provider_id]

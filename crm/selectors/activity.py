@@ -64,6 +64,24 @@ class TimelineEntry:
     data: dict[str, Any]
 
 
+EVENT_SUMMARIES = {
+    "unsubscribed": "Unsubscribed from marketing email",
+    "resubscribed": "Subscribed to marketing email again",
+    "suppressed": "Put on the do-not-email list",
+    "email_queued": "Email queued",
+    "email_complaint": "Marked an email as spam",
+}
+
+
+def event_summary(verb: str) -> str:
+    """How the timeline words an event: "Email opened", not "Lead email_opened"."""
+    if verb in EVENT_SUMMARIES:
+        return EVENT_SUMMARIES[verb]
+    if verb.startswith("email_"):
+        return f"Email {verb.removeprefix('email_').replace('_', ' ')}"
+    return f"Lead {verb}"
+
+
 def lead_timeline(lead: Lead, *, limit: int) -> list[TimelineEntry]:
     """Messages, events and tasks of one lead, newest first (payments join later)."""
     entries = [
@@ -78,7 +96,9 @@ def lead_timeline(lead: Lead, *, limit: int) -> list[TimelineEntry]:
         for m in lead.messages.order_by("-occurred_at")[:limit]
     ]
     entries += [
-        TimelineEntry("event", e.pk, e.at, f"Lead {e.verb}", {"verb": e.verb, "changes": e.changes})
+        TimelineEntry(
+            "event", e.pk, e.at, event_summary(e.verb), {"verb": e.verb, "changes": e.changes}
+        )
         for e in filter_events(object_type="lead", object_id=lead.pk).order_by("-at")[:limit]
     ]
     entries += [
