@@ -6,8 +6,20 @@ from __future__ import annotations
 import structlog
 
 from project.celery import app
+from tenants.schemas import current_schema
 
 log = structlog.get_logger(__name__)
+
+
+class NotInWorkspace(RuntimeError):
+    """A workspace job found itself in the public schema: tenant-schemas-celery could not
+    switch (it logs and goes on, e.g. when the database did not answer in time). The job
+    stops here, touching nothing; the sweep queues it again."""
+
+
+def in_workspace() -> None:
+    if current_schema() == "public":
+        raise NotInWorkspace("this job must run in a workspace's schema")
 
 
 @app.task(name="crm.import_leads", acks_late=True)
@@ -27,6 +39,7 @@ def start_campaign_job(campaign_id: int) -> str:
     """Freeze a sending campaign's audience (once) and queue its senders."""
     from crm.services.campaign_sending import start_campaign
 
+    in_workspace()
     campaign = start_campaign(campaign_id=campaign_id)
     return campaign.status if campaign else "gone"
 
@@ -36,6 +49,7 @@ def deliver_campaign_job(campaign_id: int) -> str:
     """Send a campaign's queued messages; hands over to a fresh job after a while."""
     from crm.services.delivery import deliver
 
+    in_workspace()
     run = deliver(campaign_id=campaign_id)
     log.info(
         "campaign_sender_stopped",
@@ -56,6 +70,7 @@ def deliver_direct_messages_job() -> str:
     """Send the workspace's queued one-off emails."""
     from crm.services.delivery import deliver
 
+    in_workspace()
     run = deliver(campaign_id=None)
     if run.outcome == "handover":
         deliver_direct_messages_job.delay()

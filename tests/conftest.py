@@ -25,10 +25,25 @@ _slugs = count(1)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def django_db_setup(django_db_setup: None, django_db_blocker) -> None:
-    """After the test database is migrated, build the template that workspaces clone."""
+def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
+    """After the test database is migrated, build the template that workspaces clone.
+
+    pytest-django creates the test database only when a collected test asks for `db`; the
+    tests that drive real worker processes commit their own rows and ask for none, so when
+    they run alone the database is created here.
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    created = None
     with django_db_blocker.unblock():
+        if not str(connection.settings_dict["NAME"]).startswith("test_"):
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default": True})
         refresh_template()
+    yield
+    if created is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
 
 
 @pytest.fixture(autouse=True)

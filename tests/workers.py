@@ -30,6 +30,8 @@ def worker_env(**extra: str) -> dict[str, str]:
         f"{database['NAME']}",
         "REDIS_URL": str(settings.REDIS_URL),
         "LOG_FORMAT": "json",
+        # The suite keeps both cores busy; a worker's first connection may take a while.
+        "CRM_DATABASE_CONNECT_TIMEOUT": "15",
         **extra,
     }
     env.pop("PYTEST_XDIST_WORKER", None)

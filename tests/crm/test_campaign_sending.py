@@ -488,3 +488,12 @@ def test_the_send_job_runs_through_celery_tasks(
     assert accepted.status_code == 202
     assert len(postmark.accepted_to()) == 4
     assert campaign_row(fixture.workspace, campaign["id"]).status == "sent"
+
+
+def test_a_sending_job_outside_a_workspace_schema_refuses_to_work(db) -> None:
+    from crm.tasks import NotInWorkspace, deliver_campaign_job, start_campaign_job
+
+    with pytest.raises(NotInWorkspace):
+        start_campaign_job.run(1)
+    with pytest.raises(NotInWorkspace):
+        deliver_campaign_job.run(1)
