@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/host_resolution.py
 	$(PY) bench/leads_list.py
 	$(PY) bench/lead_import.py
+	$(PY) bench/campaign_send.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

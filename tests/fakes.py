@@ -41,7 +41,9 @@ class FakePostmark:
     respond_delay: float = 0.0
     keep_bodies: bool = True
     in_flight: int = 0
-    last_accepted_at: float = 0.0
+    last_accepted_at: float = 0.0  # monotonic, this process
+    first_accepted_wall: float = 0.0  # time.time(), comparable across processes
+    last_accepted_wall: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted_to(self) -> list[str]:
@@ -50,7 +52,7 @@ class FakePostmark:
 
 
 @contextmanager
-def fake_postmark() -> Iterator[FakePostmark]:
+def fake_postmark(port: int = 0) -> Iterator[FakePostmark]:
     """POST /email, POST /email/batch and GET /messages/outbound (search by metadata)."""
     state = FakePostmark(url="")
 
@@ -97,6 +99,18 @@ def fake_postmark() -> Iterator[FakePostmark]:
 
         def do_GET(self) -> None:
             url = urlparse(self.path)
+            if url.path == "/_double/stats":  # for a benchmark driving the double from afar
+                with state.lock:
+                    recipients = [message["To"] for message in state.received]
+                    stats = {
+                        "received": len(recipients),
+                        "distinct_recipients": len(set(recipients)),
+                        "batches": len(state.batches),
+                        "first_accepted_wall": state.first_accepted_wall,
+                        "last_accepted_wall": state.last_accepted_wall,
+                    }
+                self._answer(200, stats)
+                return
             if url.path != "/messages/outbound":
                 self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
                 return
@@ -142,6 +156,8 @@ def fake_postmark() -> Iterator[FakePostmark]:
             with state.lock:
                 state.received.append({**kept, "_id": message_id})
                 state.last_accepted_at = time.monotonic()
+                state.last_accepted_wall = time.time()
+                state.first_accepted_wall = state.first_accepted_wall or state.last_accepted_wall
             return {
                 "To": message["To"],
                 "SubmittedAt": "2026-11-24T00:00:00Z",
@@ -163,7 +179,7 @@ def fake_postmark() -> Iterator[FakePostmark]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -173,3 +189,18 @@ def fake_postmark() -> Iterator[FakePostmark]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_forever(port: int) -> None:
+    """The double as a process of its own (benchmarks): keeps recipients only."""
+    with fake_postmark(port=port) as double:
+        double.keep_bodies = False
+        print(double.url, flush=True)  # noqa: T201 - the parent reads the address
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve_forever(int(sys.argv[1]) if len(sys.argv) > 1 else 0)

@@ -99,29 +99,36 @@ class Outgoing:
     def may_claim(self) -> bool:
         return self.campaign is None or self.campaign.status == Campaign.Status.SENDING
 
-    def render(self, claimed: Claimed) -> RenderedEmail:
+    def unsubscribe_link(self, claimed: Claimed) -> str:
+        """The lead's own signed link (campaigns only: one-off emails carry none)."""
+        if self.campaign is None:
+            return ""
+        return unsubscribe_url(
+            workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
+        )
+
+    def render(self, claimed: Claimed, unsubscribe_link: str) -> RenderedEmail:
         if self.campaign is None or self.compiled is None:
             return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
         return self.compiled.render(
-            lead=claimed.lead,
-            sender=self.sender,
-            unsubscribe_url=unsubscribe_url(
-                workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
-            ),
+            lead=claimed.lead, sender=self.sender, unsubscribe_url=unsubscribe_link
         )
 
-    def email(self, claimed: Claimed, rendered: RenderedEmail, batch_key: uuid.UUID) -> Email:
+    def email(
+        self,
+        claimed: Claimed,
+        rendered: RenderedEmail,
+        batch_key: uuid.UUID,
+        unsubscribe_link: str,
+    ) -> Email:
         metadata = {
             "crm_message": f"{self.workspace.pk}.{claimed.message_id}",
             "crm_batch": batch_key.hex,
         }
         headers: dict[str, str] = {}
-        if self.campaign is not None:
-            link = unsubscribe_url(
-                workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
-            )
+        if unsubscribe_link:
             headers = {
-                "List-Unsubscribe": f"<{link}>",
+                "List-Unsubscribe": f"<{unsubscribe_link}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             }
         return Email(
@@ -350,7 +357,9 @@ def send_claimed(
     broken: list[Outcome] = []
     for item in claimed:
         try:
-            ready.append((item, outgoing.email(item, outgoing.render(item), batch_key)))
+            link = outgoing.unsubscribe_link(item)
+            rendered = outgoing.render(item, link)
+            ready.append((item, outgoing.email(item, rendered, batch_key, link)))
         except Exception as error:  # a template that fails on this lead's data
             broken.append(Outcome(item.message_id, "failed", error=f"The template failed: {error}"))
     if broken:
