@@ -6,6 +6,7 @@ from django.urls import path
 from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
+from crm import pages as crm_pages
 from crm import views as crm_views
 from crm.api.activity import router as activity_router
 from crm.api.campaigns import router as campaigns_router
@@ -59,6 +60,27 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),
+    path("campaigns/", crm_pages.campaign_list, name="campaign_list"),
+    path("campaigns/new/", crm_pages.campaign_new, name="campaign_new"),
+    path("campaigns/audience-count/", crm_pages.audience_count, name="campaign_audience_count"),
+    path("campaigns/<int:campaign_id>/", crm_pages.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", crm_pages.campaign_edit, name="campaign_edit"),
+    path(
+        "campaigns/<int:campaign_id>/progress/",
+        crm_pages.campaign_progress,
+        name="campaign_progress",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/<slug:action>/",
+        crm_pages.campaign_action,
+        name="campaign_action",
+    ),
+    path("settings/email/", crm_pages.email_settings, name="email_settings"),
+    path(
+        "settings/email/webhook-secret/",
+        crm_pages.new_webhook_secret,
+        name="email_webhook_secret",
+    ),
     path("unsubscribe/<str:token>/", crm_views.unsubscribe, name="unsubscribe"),
     path(
         "unsubscribe/<str:token>/resubscribe/",

@@ -53,9 +53,10 @@ def silent_tcp_peer() -> Iterator[int]:
 
 
 @contextmanager
-def gunicorn_app(env: dict[str, str], *, log_path: Path) -> Iterator[str]:
-    """The WSGI app under gunicorn on a free loopback port; yields its base URL."""
-    port = free_port()
+def gunicorn_app(env: dict[str, str], *, log_path: Path, port: int | None = None) -> Iterator[str]:
+    """The WSGI app under gunicorn on a free loopback port (or `port`, when the app must know
+    its own port beforehand, e.g. for CRM_PUBLIC_PORT); yields its base URL."""
+    port = port or free_port()
     full_env = {**os.environ, "DJANGO_ENV": "test", **env}
     full_env.pop("PYTEST_XDIST_WORKER", None)
     with log_path.open("w") as log_file:
