@@ -242,18 +242,28 @@ def compile_email(*, subject: str, text: str, html: str = "") -> CompiledEmail:
 
 
 def check_renders(email: CompiledEmail) -> None:
-    """Render once with a sample lead, so a template that fails at send time fails now."""
-    try:
-        email.render(
-            lead=SAMPLE_LEAD,
-            sender=Sender("Sample workspace", "1 Sample Street", "https://example.com"),
-            unsubscribe_url="https://example.com/unsubscribe/sample/",
-        )
-    except Exception as error:  # any error a filter or tag raises on real data
-        raise InvalidInput(
-            "A template fails when rendered with a sample lead.",
-            details=[field_error("body_template", "template_render", str(error))],
-        ) from None
+    """Render each part once with a sample lead, so a template that fails at send time fails
+    now, naming the part."""
+    values = {
+        "lead": lead_context(SAMPLE_LEAD),
+        "workspace": Sender("Sample workspace", "1 Sample Street", "https://example.com").context(),
+        "unsubscribe_url": "https://example.com/unsubscribe/sample/",
+    }
+    parts = (
+        ("subject", email.subject),
+        ("body_template", email.text),
+        ("html_template", email.html),
+    )
+    for field, template in parts:
+        if template is None:
+            continue
+        try:
+            template.render(Context(values, autoescape=field == "html_template"))
+        except Exception as error:  # any error a filter or tag raises on real data
+            raise InvalidInput(
+                "A template fails when rendered with a sample lead.",
+                details=[field_error(field, "template_render", str(error))],
+            ) from None
 
 
 def with_footer(text: str, html: str, *, sender: Sender, unsubscribe_url: str) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """`make run`: pick the database and Redis, migrate, seed the demo workspace, then serve.
 
-Starts the web server on 127.0.0.1:8000 and, when Redis answers, a Celery worker; Ctrl-C
-stops both. With DATABASE_URL unset it uses PostgreSQL on 127.0.0.1:5432 when that
-answers, else a project-local PostgreSQL from the pgserver package under .data/.
+Starts the web server on 127.0.0.1:8000 and, when Redis answers, a Celery worker with the
+beat inside it (scheduled campaigns, stalled sends); Ctrl-C stops both. With DATABASE_URL
+unset it uses PostgreSQL on 127.0.0.1:5432 when that answers, else a project-local
+PostgreSQL from the pgserver package under .data/.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def serve(env: dict[str, str], *, port: int, with_worker: bool) -> int:
         )
     ]
     if with_worker:
+        (ROOT / ".data").mkdir(exist_ok=True)
         processes.append(
             subprocess.Popen(
                 [
@@ -103,6 +105,10 @@ def serve(env: dict[str, str], *, port: int, with_worker: bool) -> int:
                     "INFO",
                     "--concurrency",
                     "2",
+                    # The beat inside the worker: scheduled campaigns and stalled sends.
+                    "--beat",
+                    "--schedule",
+                    str(ROOT / ".data" / "celerybeat-schedule"),
                 ],
                 cwd=ROOT,
                 env=env,

@@ -63,9 +63,35 @@ def clean_audience(audience: Any) -> dict[str, Any]:
             details.append(field_error(f"audience.{location}", code, message))
         raise InvalidInput(details=details) from None
     cleaned = spec.model_dump(mode="json", exclude_none=True)
+    unknown = _unknown_references(cleaned)
+    if unknown:
+        raise InvalidInput(details=unknown)
     if "tag" in cleaned:
         cleaned["tag"] = sorted({tag.strip().lower() for tag in cleaned["tag"] if tag.strip()})
     return {key: value for key, value in cleaned.items() if value not in ([], {}, "")}
+
+
+def _unknown_references(audience: dict[str, Any]) -> list[dict[str, str]]:
+    """Criteria naming a stage, owner or custom field this workspace does not have (they
+    would quietly match nobody)."""
+    from accounts.models import User
+    from crm.models import CustomFieldDefinition, PipelineStage
+
+    problems = []
+    if "stage" in audience and not PipelineStage.objects.filter(pk=audience["stage"]).exists():
+        problems.append(
+            field_error("audience.stage", "unknown_stage", "No pipeline stage with this id.")
+        )
+    if "owner" in audience and not User.objects.filter(pk=audience["owner"]).exists():
+        problems.append(field_error("audience.owner", "unknown_owner", "No member with this id."))
+    defined = set(CustomFieldDefinition.objects.values_list("key", flat=True))
+    problems += [
+        field_error(
+            f"audience.custom_fields.{key}", "unknown_field", "Define this custom field first."
+        )
+        for key in sorted(set(audience.get("custom_fields") or {}) - defined)
+    ]
+    return problems
 
 
 def audience_criteria(audience: dict[str, Any]) -> LeadFilter:

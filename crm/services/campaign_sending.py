@@ -71,8 +71,8 @@ def check_ready(campaign: Campaign, *, need_audience: bool) -> None:
     email_settings = EmailSettings.objects.filter(pk=1).first()
     if email_settings is None or not email_settings.postal_address.strip():
         raise CampaignNotReady(
-            "Add your postal address first (PATCH /api/v1/email/settings): the law asks for it "
-            "in every marketing email, and every campaign email carries it."
+            "Add your postal address first, in Email settings (or PATCH /api/v1/email/settings): "
+            "the law asks for it in every marketing email, and every campaign email carries it."
         )
     if need_audience and not audience_leads(campaign.audience).exists():
         raise CampaignNotReady(

@@ -213,7 +213,8 @@ def deliver(
     campaign is paused or cancelled, Postmark refuses the calls for good, or `seconds` pass.
 
     Safe to run several at once for the same campaign: each message is claimed by one.
-    `outcome` says why it stopped: done, paused, cancelled, gone, refused or handover.
+    `outcome` says why it stopped: done, paused, cancelled, gone, refused, suspended or
+    handover.
     """
     run = DeliveryRun()
     deadline = time.monotonic() + (
@@ -226,6 +227,11 @@ def deliver(
             run.outcome = "gone"
             return run
         run.reconciled += reconcile_expired(outgoing)
+        if workspace_suspended(outgoing.workspace):
+            # The platform stopped this workspace: its queue waits; the sweep skips it until
+            # it is reactivated, then picks the send up again.
+            run.outcome = "suspended"
+            return run
         if not outgoing.may_claim:
             settle_stopped(outgoing)
             run.outcome = str(outgoing.campaign.status) if outgoing.campaign else "done"
@@ -271,6 +277,10 @@ def deliver(
             run.outcome = "refused"
             return run
         failures = 0
+
+
+def workspace_suspended(workspace: Workspace) -> bool:
+    return Workspace.objects.filter(pk=workspace.pk, status=Workspace.Status.SUSPENDED).exists()
 
 
 def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.UUID]:

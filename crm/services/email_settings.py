@@ -24,7 +24,8 @@ SETTINGS_FIELDS = ["postal_address", "reply_to"]
 
 
 def get_email_settings() -> EmailSettings:
-    return EmailSettings.objects.get_or_create(pk=1)[0]
+    """The settings row, or blank settings when none was saved yet (a read writes nothing)."""
+    return EmailSettings.objects.filter(pk=1).first() or EmailSettings(pk=1)
 
 
 @transaction.atomic

@@ -21,5 +21,10 @@ urlpatterns: list[URLPattern] = [
         views.workspace_reactivate,
         name="workspace_reactivate",
     ),
+    path(
+        "workspaces/<int:workspace_id>/send-rate/",
+        views.workspace_send_rate,
+        name="workspace_send_rate",
+    ),
     path("audit/", views.audit_log, name="audit"),
 ]

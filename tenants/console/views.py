@@ -50,6 +50,7 @@ from tenants.services.console import (
     reactivate_workspace,
     record_staff_sign_out,
     record_workspace_view,
+    set_email_send_rate,
     suspend_workspace,
 )
 
@@ -212,7 +213,11 @@ def workspace_detail(request: HttpRequest, workspace_id: int) -> HttpResponse:
     return _render(
         request,
         "console/workspace_detail.html",
-        {"detail": describe_workspace(workspace=viewed), "section": "workspaces"},
+        {
+            "detail": describe_workspace(workspace=viewed),
+            "section": "workspaces",
+            "default_send_rate": settings.CRM_EMAIL_SEND_RATE,
+        },
     )
 
 
@@ -238,6 +243,39 @@ def _status_action(
 
 workspace_suspend = _status_action(suspend_workspace, "is suspended: its address now answers 403")
 workspace_reactivate = _status_action(reactivate_workspace, "is active again")
+
+
+@require_POST
+@staff_only
+def workspace_send_rate(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """The workspace's campaign email per second; empty restores the platform default."""
+    back = redirect("console:workspace", workspace_id=workspace_id)
+    raw = request.POST.get("email_send_rate", "").strip().replace(",", "")
+    if raw and not raw.isdigit():
+        messages.error(request, "Give a whole number of emails per second, or leave it empty.")
+        return back
+    try:
+        target = get_console_workspace(workspace_id=workspace_id)
+        changed = set_email_send_rate(
+            staff_user=_staff(request),
+            workspace=target,
+            rate=int(raw) if raw else None,
+            ip=client_ip(request),
+        )
+    except NotFound as error:
+        return _not_found(request, error)
+    except DomainError as error:
+        messages.error(request, error.details[0]["message"] if error.details else error.message)
+        return back
+    rate = changed.email_send_rate
+    messages.success(
+        request,
+        f"{changed.name} may now send {rate:,} campaign emails per second."
+        if rate
+        else f"{changed.name} sends at the platform default "
+        f"({settings.CRM_EMAIL_SEND_RATE:,} per second).",
+    )
+    return back
 
 
 @require_GET

@@ -120,6 +120,46 @@ def _change_status(
     return current
 
 
+MAX_SEND_RATE = 100_000
+
+
+@transaction.atomic
+def set_email_send_rate(
+    *, staff_user: User, workspace: Workspace, rate: int | None, ip: str | None
+) -> Workspace:
+    """Set how many campaign emails per second the workspace may send (None: the platform
+    default, CRM_EMAIL_SEND_RATE). Audited. Raises InvalidInput outside 1..100,000."""
+    require_staff(staff_user)
+    if workspace.is_public:
+        raise PublicWorkspaceUntouchable()
+    if rate is not None and not 1 <= rate <= MAX_SEND_RATE:
+        raise InvalidInput(
+            details=[
+                {
+                    "field": "email_send_rate",
+                    "code": "out_of_range",
+                    "message": f"Give 1 to {MAX_SEND_RATE:,} emails per second, or leave it "
+                    "empty for the platform default.",
+                }
+            ]
+        )
+    with schema_context(get_public_schema_name()):
+        current = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        before = current.email_send_rate
+        if before == rate:
+            return current
+        current.email_send_rate = rate
+        current.save(update_fields=["email_send_rate"])
+        record_audit_event(
+            action="console_send_rate_changed",
+            actor=staff_user,
+            target=current,
+            ip=ip,
+            details={"slug": current.slug, "before": before, "after": rate},
+        )
+    return current
+
+
 def create_workspace_for_customer(
     *,
     staff_user: User,

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services.users import create_user
-from crm.services.demo_data import seed_demo_crm
+from crm.services.demo_data import seed_demo_crm, seed_demo_email
 from project.errors import Forbidden
 from tenants.models import Workspace
 from tenants.services.provisioning import create_workspace
@@ -68,4 +68,5 @@ def seed_demo_workspace() -> Workspace:
             user.save(update_fields=["password", "is_active"])
         team = list(User.objects.exclude(role=User.Role.OWNER))
         seed_demo_crm(owner=User.objects.get(role=User.Role.OWNER), members=team)
+        seed_demo_email()
     return workspace

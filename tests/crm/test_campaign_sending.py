@@ -497,3 +497,25 @@ def test_a_sending_job_outside_a_workspace_schema_refuses_to_work(db) -> None:
         start_campaign_job.run(1)
     with pytest.raises(NotInWorkspace):
         deliver_campaign_job.run(1)
+
+
+def test_a_suspended_workspace_stops_sending_until_reactivated(make_workspace, postmark) -> None:
+    from crm.services.sweep import sweep
+    from tenants.services.workspaces import set_workspace_status
+
+    fixture = make_workspace()
+    client, campaign = ready_campaign(fixture, leads=3)
+    send(client, campaign["id"])
+    set_workspace_status(workspace=fixture.workspace, status="suspended")
+    with schema_context(fixture.workspace.schema_name):
+        start_campaign(campaign_id=campaign["id"])
+        stopped = deliver(campaign_id=campaign["id"])
+        PendingSend.objects.update(heartbeat_at="2020-01-01T00:00:00Z")
+    swept_while_suspended = sweep()
+    set_workspace_status(workspace=fixture.workspace, status="active")
+    with schema_context(fixture.workspace.schema_name):
+        resumed = deliver(campaign_id=campaign["id"])
+
+    assert stopped.outcome == "suspended" and stopped.sent == 0
+    assert swept_while_suspended == 0
+    assert resumed.outcome == "done" and len(postmark.accepted_to()) == 3

@@ -235,3 +235,26 @@ def test_the_address_set_through_the_api_is_what_campaigns_carry(make_workspace,
     set_postal_address(fixture.workspace, "")  # and without one, nothing more goes out
     second = create_campaign(client)
     assert post(client, f"/api/v1/campaigns/{second['id']}/send", {}).status_code == 409
+
+
+def test_audiences_naming_what_the_workspace_lacks_are_422(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    with schema_context(alpha.workspace.schema_name):
+        CustomFieldDefinition.objects.create(key="plan", label="Plan", field_type="text")
+        from crm.models import PipelineStage
+
+        alpha_stage = PipelineStage.objects.create(name="Alpha only", order=99).pk
+    client = api(beta)
+
+    response = post(
+        client,
+        "/api/v1/audiences/count",
+        {"audience": {"stage": alpha_stage, "owner": 999999, "custom_fields": {"plan": "pro"}}},
+    )
+
+    assert response.status_code == 422
+    assert {d["field"]: d["code"] for d in response.json()["error"]["details"]} == {
+        "audience.stage": "unknown_stage",
+        "audience.owner": "unknown_owner",
+        "audience.custom_fields.plan": "unknown_field",
+    }

@@ -501,14 +501,17 @@ def test_workspace_page_shows_its_members_and_activity_and_is_audited(
         assert not AuditEvent.objects.filter(action="console_workspace_viewed").exists()
 
 
-def test_workspace_page_has_no_form_but_suspend(staff_client, make_workspace) -> None:
+def test_workspace_page_has_no_form_but_suspend_and_send_rate(staff_client, make_workspace) -> None:
     fixture = make_workspace()
 
     html = staff_client.get(f"/console/workspaces/{fixture.workspace.pk}/").text
 
     actions = re.findall(r'<form method="post" action="([^"]+)"', html)
     changing = [action for action in actions if action != "/console/logout/"]
-    assert changing == [f"/console/workspaces/{fixture.workspace.pk}/suspend/"]
+    assert changing == [
+        f"/console/workspaces/{fixture.workspace.pk}/suspend/",
+        f"/console/workspaces/{fixture.workspace.pk}/send-rate/",
+    ]
 
 
 @pytest.mark.parametrize("which", ["unknown", "public"])
@@ -612,3 +615,39 @@ def test_create_staff_user_leaves_an_existing_account_alone_on_a_weak_password(
     user = public_user(STAFF_EMAIL)
     assert user is not None
     assert user.check_password(STAFF_PASSWORD)
+
+
+def test_staff_set_and_clear_a_workspaces_email_send_rate(
+    staff_client, staff_user, make_workspace
+) -> None:
+    fixture = make_workspace()
+    path = f"/console/workspaces/{fixture.workspace.pk}/send-rate/"
+
+    page = staff_client.get(f"/console/workspaces/{fixture.workspace.pk}/").text
+    raised = staff_client.post(path, {"email_send_rate": "5,000"}, follow=True)
+    after_raise = Workspace.objects.get(pk=fixture.workspace.pk).email_send_rate
+    too_high = staff_client.post(path, {"email_send_rate": "1000000"}, follow=True)
+    garbage = staff_client.post(path, {"email_send_rate": "fast"}, follow=True)
+    cleared = staff_client.post(path, {"email_send_rate": ""}, follow=True)
+
+    assert "campaign emails per second" in page
+    assert after_raise == 5000
+    assert "may now send 5,000 campaign emails per second" in raised.text
+    assert "Give 1 to 100,000 emails per second" in too_high.text
+    assert "whole number" in garbage.text
+    assert "platform default" in cleared.text
+    assert Workspace.objects.get(pk=fixture.workspace.pk).email_send_rate is None
+    [first, second] = sorted(public_audit("console_send_rate_changed"), key=lambda e: e.pk)
+    assert first.details == {"slug": fixture.workspace.slug, "before": None, "after": 5000}
+    assert second.details["after"] is None
+
+
+def test_only_staff_change_send_rates(apex_client, make_workspace) -> None:
+    fixture = make_workspace()
+
+    response = apex_client.post(
+        f"/console/workspaces/{fixture.workspace.pk}/send-rate/", {"email_send_rate": "9"}
+    )
+
+    assert response.status_code in (302, 403)
+    assert Workspace.objects.get(pk=fixture.workspace.pk).email_send_rate is None

@@ -8,7 +8,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from crm.models import EventLog, Lead, Message, Product, Task
+from crm.models import Campaign, EmailSettings, EventLog, Lead, Message, Product, Task
 from tenants.models import Workspace
 from tenants.services.demo import DEMO_LOGINS
 
@@ -33,6 +33,8 @@ def test_seed_demo_is_idempotent_and_every_printed_login_works(db, capsys) -> No
         assert Product.objects.count() == 5
         assert Message.objects.exists() and Task.objects.exists()
         assert EventLog.objects.filter(object_type="lead").count() == 2000
+        assert EmailSettings.objects.get().postal_address  # campaigns can be sent at once
+        assert Campaign.objects.get().status == "draft"
 
 
 @override_settings(STRICT=True)
