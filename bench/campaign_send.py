@@ -161,7 +161,7 @@ def main() -> None:
     from crm.models import Campaign, EmailSettings, Message
     from crm.services.campaign_sending import send_campaign
     from crm.services.campaigns import create_campaign
-    from crm.services.delivery import Claimed, load_outgoing
+    from crm.services.outgoing import Claimed, load_outgoing
     from project.celery import app
     from project.mail import message_payload
     from tenants.services.provisioning import create_workspace

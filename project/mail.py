@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 from typing import Any, Protocol
@@ -229,14 +230,8 @@ def postmark_client() -> PostmarkClient:
 class PostmarkGateway:
     def send(self, email: Email) -> str:
         payload = message_payload(email)
-        try:
+        with postmark_errors():
             answer = postmark_client().emails.send(**payload)
-        except ClientError as error:
-            raise _classify(error) from error
-        except requests.HTTPError as error:
-            raise _classify_status(error.response, str(error)) from error
-        except (requests.Timeout, requests.ConnectionError) as error:
-            raise TransientSendError(f"Postmark did not answer: {error}") from error
         log.info("email_sent", provider_id=answer["MessageID"], tag=email.tag)
         return str(answer["MessageID"])
 
@@ -248,14 +243,8 @@ class PostmarkGateway:
             raise ValueError("a batch holds at most 50 MB")
         if not messages:
             return []
-        try:
+        with postmark_errors():
             answers = postmark_client().emails.send_batch(*messages)
-        except ClientError as error:
-            raise _classify(error) from error
-        except requests.HTTPError as error:  # an error answer without a JSON body
-            raise _classify_status(error.response, str(error)) from error
-        except (requests.Timeout, requests.ConnectionError) as error:
-            raise TransientSendError(f"Postmark did not answer: {error}") from error
         outcomes = [
             SendOutcome(
                 to=str(answer.get("To") or email.to),
@@ -276,7 +265,7 @@ class PostmarkGateway:
         found: list[SentMessage] = []
         offset = 0
         while True:
-            try:
+            with postmark_errors():
                 answer = postmark_client().call(
                     "GET",
                     "/messages/outbound",
@@ -284,12 +273,6 @@ class PostmarkGateway:
                     offset=offset,
                     **{f"metadata_{metadata_key}": value},
                 )
-            except ClientError as error:
-                raise _classify(error) from error
-            except requests.HTTPError as error:
-                raise _classify_status(error.response, str(error)) from error
-            except (requests.Timeout, requests.ConnectionError) as error:
-                raise TransientSendError(f"Postmark did not answer: {error}") from error
             page = answer.get("Messages") or []
             found += [
                 SentMessage(
@@ -301,6 +284,19 @@ class PostmarkGateway:
             offset += len(page)
             if len(page) < SEARCH_PAGE or offset >= int(answer.get("TotalCount") or 0):
                 return found
+
+
+@contextmanager
+def postmark_errors() -> Iterator[None]:
+    """Postmark's failures as ours: transient (retry later) or permanent (do not)."""
+    try:
+        yield
+    except ClientError as error:
+        raise _classify(error) from error
+    except requests.HTTPError as error:  # an error answer without a JSON body
+        raise _classify_status(error.response, str(error)) from error
+    except (requests.Timeout, requests.ConnectionError) as error:
+        raise TransientSendError(f"Postmark did not answer: {error}") from error
 
 
 def _classify(error: ClientError) -> SendError:

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from tenants.models import Workspace
 from tests.servers import ROOT
 
 
@@ -126,3 +127,25 @@ def wait_for(condition, *, timeout: float, message: str, every: float = 0.1):
             return value
         time.sleep(every)
     raise AssertionError(message)
+
+
+@contextmanager
+def committed_workspace(django_db_blocker, *, prefix: str, name: str) -> Iterator[Workspace]:
+    """A workspace whose rows are committed, so that other processes (workers, gunicorn)
+    see them; its schema and rows are dropped afterwards. Its owner is owner@<slug>.example."""
+    from tenants.schemas import use_public_schema
+    from tenants.services.provisioning import create_workspace
+    from tests.conftest import OWNER_PASSWORD
+
+    slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    with django_db_blocker.unblock():
+        workspace = create_workspace(
+            name=name, slug=slug, owner_email=f"owner@{slug}.example", owner_password=OWNER_PASSWORD
+        )
+        try:
+            yield workspace
+        finally:
+            use_public_schema()
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA "{workspace.schema_name}" CASCADE')
+            workspace.delete()

@@ -109,7 +109,7 @@ def preview_lead(campaign: Campaign, lead_id: int | None) -> dict[str, Any]:
 
 def render_preview(campaign: Campaign, *, lead_id: int | None = None) -> dict[str, Any]:
     """The email as one lead would get it (footer and all; its unsubscribe link is inert)."""
-    from crm.services.delivery import sender_of
+    from crm.services.outgoing import sender_of
 
     lead = preview_lead(campaign, lead_id)
     workspace = current_workspace()

@@ -315,7 +315,7 @@ def send_campaign_test(*, actor: User, campaign_id: int, lead_id: int | None = N
     """Send the campaign as `lead_id` (or the audience's first lead) would get it, to the
     person asking, marked [Test]; returns the address. Nothing is counted or logged on leads."""
     from crm.selectors.campaigns import render_preview
-    from crm.services.delivery import sender_of
+    from crm.services.outgoing import sender_of
 
     require(actor, Action.MANAGE_CAMPAIGNS)
     campaign = Campaign.objects.filter(pk=campaign_id).first()

@@ -18,161 +18,39 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
-from django.utils.html import linebreaks
 
-from crm.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
-from crm.models import Campaign, EmailSettings, Lead, Message
+from crm.models import Campaign, Message
 from crm.send_rate import reserve
 from crm.services.events import record_event
-from crm.unsubscribe_links import unsubscribe_url
+from crm.services.outgoing import Claimed, Outgoing, load_outgoing
+from crm.services.reconciliation import reconcile_expired
+from crm.services.send_outcomes import (
+    Outcome,
+    bump_counters,
+    heartbeat,
+    hold_for_reconciling,
+    outcome_of,
+    record_outcomes,
+    release,
+)
 from project.mail import (
     Email,
     PermanentSendError,
     SendError,
-    SendOutcome,
     TransientSendError,
-    broadcast_stream,
-    find_sent_messages,
     send_batch,
     split_into_batches,
-    transactional_stream,
 )
 from tenants.models import PendingSend, Workspace
-from tenants.schemas import current_workspace
 
 log = structlog.get_logger(__name__)
 
 IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
-UNSENT_CAMPAIGN = (Campaign.Status.PAUSED, Campaign.Status.CANCELLED)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A message claimed for one send attempt, with what its email is made of."""
-
-    message_id: int
-    lead_id: int
-    email: str
-    subject: str
-    body: str
-    lead: dict[str, Any]
-
-
-@dataclass
-class Outgoing:
-    """What is being delivered: one campaign's messages, or the workspace's one-off emails."""
-
-    workspace: Workspace
-    sender: Sender
-    reply_to: str
-    campaign: Campaign | None
-    compiled: CompiledEmail | None = None
-
-    @property
-    def pending_id(self) -> int:
-        return self.campaign.pk if self.campaign else PendingSend.DIRECT
-
-    @property
-    def scope_sql(self) -> tuple[str, list[Any]]:
-        if self.campaign is not None:
-            return "campaign_id = %s", [self.campaign.pk]
-        return "campaign_id IS NULL AND channel = 'email' AND direction = 'outbound'", []
-
-    def scope(self) -> Any:
-        if self.campaign is not None:
-            return Message.objects.filter(campaign_id=self.campaign.pk)
-        return Message.objects.filter(
-            campaign__isnull=True,
-            channel=Message.Channel.EMAIL,
-            direction=Message.Direction.OUTBOUND,
-        )
-
-    @property
-    def may_claim(self) -> bool:
-        return self.campaign is None or self.campaign.status == Campaign.Status.SENDING
-
-    def unsubscribe_link(self, claimed: Claimed) -> str:
-        """The lead's own signed link (campaigns only: one-off emails carry none)."""
-        if self.campaign is None:
-            return ""
-        return unsubscribe_url(
-            workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
-        )
-
-    def render(self, claimed: Claimed, unsubscribe_link: str) -> RenderedEmail:
-        if self.campaign is None or self.compiled is None:
-            return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
-        return self.compiled.render(
-            lead=claimed.lead, sender=self.sender, unsubscribe_url=unsubscribe_link
-        )
-
-    def email(
-        self,
-        claimed: Claimed,
-        rendered: RenderedEmail,
-        batch_key: uuid.UUID,
-        unsubscribe_link: str,
-    ) -> Email:
-        metadata = {
-            "crm_message": f"{self.workspace.pk}.{claimed.message_id}",
-            "crm_batch": batch_key.hex,
-        }
-        headers: dict[str, str] = {}
-        if unsubscribe_link:
-            headers = {
-                "List-Unsubscribe": f"<{unsubscribe_link}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }
-        return Email(
-            to=claimed.email,
-            subject=rendered.subject,
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
-            stream=broadcast_stream() if self.campaign else transactional_stream(),
-            tag=f"campaign-{self.campaign.pk}" if self.campaign else "one-off",
-            from_name=self.workspace.name,
-            reply_to=self.reply_to,
-            metadata=metadata,
-            headers=headers,
-        )
-
-
-def sender_of(workspace: Workspace) -> tuple[Sender, str]:
-    """The workspace's sender facts and reply-to address."""
-    email_settings = EmailSettings.objects.filter(pk=1).first() or EmailSettings()
-    return (
-        Sender(workspace.name, email_settings.postal_address, workspace.url),
-        email_settings.reply_to,
-    )
-
-
-def load_outgoing(campaign_id: int | None) -> Outgoing | None:
-    """The current state of what to deliver; None when the campaign no longer exists."""
-    workspace = current_workspace()
-    sender, reply_to = sender_of(workspace)
-    if campaign_id is None:
-        return Outgoing(workspace, sender, reply_to, None)
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
-        return None
-    compiled = compiled_for(
-        (campaign.pk, campaign.frozen_at),
-        subject=campaign.subject,
-        text=campaign.body_template,
-        html=campaign.html_template,
-    )
-    return Outgoing(workspace, sender, reply_to, campaign, compiled)
-
-
-# --- One delivery run ---------------------------------------------------------------------
 
 
 @dataclass
@@ -185,6 +63,11 @@ class DeliveryRun:
     reconciled: int = 0
     retries: list[float] = field(default_factory=list)
     outcome: str = ""
+
+    def add(self, counts: dict[str, int]) -> None:
+        self.sent += counts["sent"]
+        self.failed += counts["failed"]
+        self.suppressed += counts["suppressed"]
 
 
 def batch_size(workspace: Workspace) -> int:
@@ -373,7 +256,7 @@ def send_claimed(
         except Exception as error:  # a template that fails on this lead's data
             broken.append(Outcome(item.message_id, "failed", error=f"The template failed: {error}"))
     if broken:
-        record_outcomes(outgoing, broken, batch_key, run)
+        run.add(record_outcomes(outgoing, broken, batch_key))
     chunks: list[list[tuple[Claimed, Email]]] = []
     start = 0
     for batch in split_into_batches(
@@ -395,152 +278,11 @@ def send_claimed(
             else:
                 release(this_chunk, batch_key)
             raise
-        record_outcomes(
-            outgoing,
-            [
-                outcome_of(item.message_id, email, answer)
-                for (item, email), answer in zip(chunk, answers, strict=True)
-            ],
-            batch_key,
-            run,
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one claimed message settles."""
-
-    message_id: int
-    status: str  # sent | failed | suppressed
-    provider_id: str = ""
-    error_code: int = 0
-    error: str = ""
-    subject: str | None = None  # the subject the lead saw, when rendered at send time
-
-
-def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
-    if answer.accepted:
-        return Outcome(message_id, "sent", answer.provider_id, subject=email.subject)
-    if answer.suppress_recipient:
-        status, error = "suppressed", f"Postmark: inactive recipient ({answer.reason})"
-    else:
-        status, error = "failed", f"Postmark refused it ({answer.error_code}): {answer.reason}"
-    return Outcome(
-        message_id, status, error_code=answer.error_code, error=error, subject=email.subject
-    )
-
-
-def release(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
-    """Put claimed messages that certainly did not go back in the queue."""
-    if message_ids:
-        Message.objects.filter(
-            pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
-        ).update(status=Message.Status.QUEUED, batch_key=None, lease_until=None)
-
-
-def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
-    # Give Postmark a lease's time to finish what it may still be doing with them.
-    grace = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
-    Message.objects.filter(
-        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
-    ).update(lease_until=timezone.now() + grace)
-
-
-def record_outcomes(
-    outgoing: Outgoing, outcomes: Sequence[Outcome], batch_key: uuid.UUID, run: DeliveryRun
-) -> dict[str, int]:
-    """Write how each message settled, the counters and the suppressions, in one transaction.
-
-    Only messages still held by this attempt change, so a late answer never overwrites what
-    a reconciliation already decided, and nothing is counted twice.
-    """
-    with transaction.atomic():
-        written = _write_outcomes(outcomes, batch_key)
-        counts = {"sent": 0, "failed": 0, "suppressed": 0}
-        for _, status, _ in written:
-            counts[status] += 1
-        inactive = [message_id for message_id, status, _ in written if status == "suppressed"]
-        if inactive:
-            _suppress_inactive(inactive)
-        bump_counters(outgoing, **counts)
-        if outgoing.campaign is None and counts["sent"]:
-            Lead.objects.filter(
-                pk__in=[lead_id for _, status, lead_id in written if status == "sent"]
-            ).update(last_contacted_at=timezone.now())
-        heartbeat(outgoing)
-    run.sent += counts["sent"]
-    run.failed += counts["failed"]
-    run.suppressed += counts["suppressed"]
-    log.info("email_batch_recorded", campaign_id=outgoing.pending_id, **counts)
-    return counts
-
-
-def _write_outcomes(
-    outcomes: Sequence[Outcome], batch_key: uuid.UUID
-) -> list[tuple[int, str, int]]:
-    """One UPDATE for the whole batch; returns (message id, status, lead id) of each change."""
-    if not outcomes:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE crm_message AS m
-            SET status = u.status, provider_id = u.provider_id, error_code = u.code,
-                error = u.error, subject = coalesce(u.subject, m.subject),
-                lease_until = NULL, occurred_at = clock_timestamp(),
-                sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() ELSE m.sent_at END
-            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::text[], %s::text[])
-                AS u(id, status, provider_id, code, error, subject)
-            WHERE m.id = u.id AND m.status = 'sending' AND m.batch_key = %s
-            RETURNING m.id, m.status, m.lead_id
-            """,
-            [
-                [outcome.message_id for outcome in outcomes],
-                [outcome.status for outcome in outcomes],
-                [outcome.provider_id for outcome in outcomes],
-                [outcome.error_code for outcome in outcomes],
-                [outcome.error[:2000] for outcome in outcomes],
-                [
-                    outcome.subject[:255] if outcome.subject is not None else None
-                    for outcome in outcomes
-                ],
-                batch_key,
-            ],
-        )
-        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
-
-
-def _suppress_inactive(message_ids: Sequence[int]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO crm_suppression (email, reason, lead_id, message_id, created_at)
-            SELECT m.to_email, 'inactive', m.lead_id, m.id, now()
-            FROM crm_message AS m WHERE m.id = ANY(%s) AND m.to_email <> ''
-            ON CONFLICT (lower(email)) DO NOTHING
-            """,
-            [list(message_ids)],
-        )
-
-
-def bump_counters(
-    outgoing: Outgoing, *, sent: int = 0, failed: int = 0, suppressed: int = 0
-) -> None:
-    if outgoing.campaign is None or not (sent or failed or suppressed):
-        return
-    Campaign.objects.filter(pk=outgoing.campaign.pk).update(
-        sent_count=F("sent_count") + sent,
-        failed_count=F("failed_count") + failed,
-        suppressed_count=F("suppressed_count") + suppressed,
-        last_error="",
-    )
-
-
-def heartbeat(outgoing: Outgoing, *, until: float = 0.0) -> None:
-    """A sign of life for the sweep: this send has a sender at work (or asleep on purpose)."""
-    PendingSend.objects.filter(
-        workspace_id=outgoing.workspace.pk, campaign_id=outgoing.pending_id
-    ).update(heartbeat_at=timezone.now() + timedelta(seconds=until))
+        outcomes = [
+            outcome_of(item.message_id, email, answer)
+            for (item, email), answer in zip(chunk, answers, strict=True)
+        ]
+        run.add(record_outcomes(outgoing, outcomes, batch_key))
 
 
 def note_retry(outgoing: Outgoing, error: TransientSendError, delay: float) -> None:
@@ -578,64 +320,6 @@ def stop_refused(outgoing: Outgoing, error: PermanentSendError) -> None:
             workspace_id=outgoing.workspace.pk, campaign_id=campaign.pk
         ).update(state=PendingSend.State.PAUSED)
         record_event(actor=None, verb="paused", obj=campaign, changes={"reason": str(error)[:500]})
-
-
-# --- Reconciling after a crash ------------------------------------------------------------
-
-
-def reconcile_expired(outgoing: Outgoing) -> int:
-    """Settle messages whose send attempt outlived its lease (the worker died, or the call's
-    answer was lost): those Postmark has are marked sent, the others go back to the queue.
-    Returns how many were settled."""
-    expired = list(
-        outgoing.scope()
-        .filter(status=Message.Status.SENDING, lease_until__lt=timezone.now())
-        .values_list("batch_key", flat=True)
-        .distinct()
-    )
-    settled = 0
-    for batch_key in expired:
-        if batch_key is None:
-            continue
-        try:
-            found = find_sent_messages(metadata_key="crm_batch", value=batch_key.hex)
-        except (TransientSendError, PermanentSendError) as error:
-            log.warning("email_reconcile_postponed", batch=batch_key.hex, error=str(error))
-            continue
-        prefix = f"{outgoing.workspace.pk}."
-        arrived = {
-            int(message.metadata["crm_message"].removeprefix(prefix)): message.provider_id
-            for message in found
-            if message.metadata.get("crm_message", "").startswith(prefix)
-        }
-        settled += _settle_reconciled(outgoing, batch_key, arrived)
-    return settled
-
-
-def _settle_reconciled(outgoing: Outgoing, batch_key: uuid.UUID, arrived: dict[int, str]) -> int:
-    with transaction.atomic():
-        held = list(
-            Message.objects.select_for_update()
-            .filter(
-                status=Message.Status.SENDING,
-                batch_key=batch_key,
-                lease_until__lt=timezone.now(),
-            )
-            .values_list("pk", flat=True)
-        )
-        went = [Outcome(m, "sent", arrived[m]) for m in held if m in arrived]
-        written = _write_outcomes(went, batch_key)
-        back = [message_id for message_id in held if message_id not in arrived]
-        release(back, batch_key)
-        bump_counters(outgoing, sent=len(written))
-    log.info(
-        "email_batch_reconciled",
-        campaign_id=outgoing.pending_id,
-        batch=batch_key.hex,
-        found_sent=len(written),
-        requeued=len(back),
-    )
-    return len(held)
 
 
 # --- Ending a send ------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from accounts.permissions import Action, require
 from crm.mail_templates import compile_email
 from crm.models import Lead, Message
 from crm.selectors.audience import is_suppressed
-from crm.services.delivery import sender_of
 from crm.services.events import record_event
 from crm.services.leads import get_lead
+from crm.services.outgoing import sender_of
 from project.errors import Conflict, InvalidInput, field_error
 from tenants.models import PendingSend
 from tenants.schemas import current_workspace

@@ -7,12 +7,10 @@ beat's sweep (the broker would only give the killed jobs back after an hour)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from crm.models import Campaign, EmailSettings, Lead, Message
@@ -20,31 +18,17 @@ from crm.services.campaign_sending import send_campaign
 from crm.services.campaigns import create_campaign
 from project.celery import app
 from tenants.models import Workspace
-from tenants.schemas import use_public_schema
-from tenants.services.provisioning import create_workspace
-from tests.conftest import OWNER_PASSWORD
 from tests.fakes import fake_postmark
-from tests.workers import celery_worker, wait_for
+from tests.workers import celery_worker, committed_workspace, wait_for
 
 pytestmark = pytest.mark.slow
 AUDIENCE = 600
 
 
 @pytest.fixture
-def committed_workspace(django_db_blocker) -> Iterator[Workspace]:
-    """Workers are other processes: they see only committed rows."""
-    slug = f"crash-{uuid.uuid4().hex[:8]}"
-    with django_db_blocker.unblock():
-        workspace = create_workspace(
-            name="Crash Co", slug=slug, owner_email="o@crash.example", owner_password=OWNER_PASSWORD
-        )
-        try:
-            yield workspace
-        finally:
-            use_public_schema()
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA "{workspace.schema_name}" CASCADE')
-            workspace.delete()
+def workspace(django_db_blocker) -> Iterator[Workspace]:
+    with committed_workspace(django_db_blocker, prefix="crash", name="Crash Co") as created:
+        yield created
 
 
 def campaign_state(workspace: Workspace, campaign_id: int) -> tuple[str, Counter[str]]:
@@ -55,9 +39,9 @@ def campaign_state(workspace: Workspace, campaign_id: int) -> tuple[str, Counter
 
 
 def test_a_worker_killed_mid_campaign_leaves_every_lead_with_exactly_one_email(
-    committed_workspace: Workspace, tmp_path, django_db_blocker
+    workspace: Workspace, tmp_path, django_db_blocker
 ) -> None:
-    with django_db_blocker.unblock(), schema_context(committed_workspace.schema_name):
+    with django_db_blocker.unblock(), schema_context(workspace.schema_name):
         Lead.objects.bulk_create(
             [Lead(first_name=f"L{i}", email=f"l{i}@crash.example") for i in range(AUDIENCE)]
         )
@@ -87,7 +71,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_lead_with_exactly_one_email(
                 default_queue = app.conf.task_default_queue
                 app.conf.task_default_queue = first.queue
                 try:
-                    with schema_context(committed_workspace.schema_name):
+                    with schema_context(workspace.schema_name):
                         send_campaign(actor=None, campaign_id=campaign.pk)
                 finally:
                     app.conf.task_default_queue = default_queue
@@ -99,13 +83,13 @@ def test_a_worker_killed_mid_campaign_leaves_every_lead_with_exactly_one_email(
                 )
                 first.kill()
             killed_at = len(double.received)
-            status, messages = campaign_state(committed_workspace, campaign.pk)
+            status, messages = campaign_state(workspace, campaign.pk)
             assert status == "sending"
             assert messages["sending"] > 0, messages  # a batch Postmark took, never recorded
 
             with celery_worker(tmp_path, env=env, beat=True, name="restarted") as restarted:
                 wait_for(
-                    lambda: campaign_state(committed_workspace, campaign.pk)[0] == "sent",
+                    lambda: campaign_state(workspace, campaign.pk)[0] == "sent",
                     timeout=90,
                     message=f"the campaign never finished:\n{restarted.log()[-6000:]}",
                     every=0.2,
@@ -117,8 +101,8 @@ def test_a_worker_killed_mid_campaign_leaves_every_lead_with_exactly_one_email(
     assert set(received.values()) == {1}, [to for to, n in received.items() if n > 1][:5]
     assert killed_at < AUDIENCE
     with django_db_blocker.unblock():
-        status, messages = campaign_state(committed_workspace, campaign.pk)
-        with schema_context(committed_workspace.schema_name):
+        status, messages = campaign_state(workspace, campaign.pk)
+        with schema_context(workspace.schema_name):
             sent_count = Campaign.objects.get(pk=campaign.pk).sent_count
     assert messages == Counter({"sent": AUDIENCE})
     assert sent_count == AUDIENCE

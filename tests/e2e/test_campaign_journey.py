@@ -6,23 +6,20 @@ without a reload, then a reader unsubscribes from the link in the email they got
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 from playwright.sync_api import Page, expect
 
 from crm.models import Campaign, Lead
 from tenants.models import Workspace
-from tenants.services.provisioning import create_workspace
 from tests.conftest import OWNER_PASSWORD
 from tests.e2e.browser import chromium_page
 from tests.fakes import FakePostmark, fake_postmark
 from tests.servers import ROOT, free_port, gunicorn_app
-from tests.workers import celery_worker, worker_env
+from tests.workers import celery_worker, committed_workspace, worker_env
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
@@ -32,17 +29,11 @@ POSTAL_ADDRESS = "Journey Coaching\n12 Harbour Road\nBristol BS1 5TY"
 
 
 @pytest.fixture
-def committed_workspace(django_db_blocker) -> Iterator[Workspace]:
+def workspace(django_db_blocker) -> Iterator[Workspace]:
     """Committed rows: the web and worker processes see only those."""
-    slug = f"journey-{uuid.uuid4().hex[:8]}"
-    with django_db_blocker.unblock():
-        workspace = create_workspace(
-            name="Journey Coaching",
-            slug=slug,
-            owner_email=f"coach@{slug}.example",
-            owner_password=OWNER_PASSWORD,
-        )
-        with schema_context(workspace.schema_name):
+    with committed_workspace(django_db_blocker, prefix="journey", name="Journey Coaching") as ws:
+        slug = ws.slug
+        with django_db_blocker.unblock(), schema_context(ws.schema_name):
             Lead.objects.bulk_create(
                 [
                     Lead(
@@ -55,10 +46,7 @@ def committed_workspace(django_db_blocker) -> Iterator[Workspace]:
                     for i in range(OTHERS)
                 ]
             )
-        yield workspace
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA "{workspace.schema_name}" CASCADE')
-        workspace.delete()
+        yield ws
 
 
 def _unsubscribe_link(email: dict) -> str:
@@ -72,9 +60,8 @@ def _unsubscribe_link(email: dict) -> str:
 
 
 def test_coach_sends_a_campaign_and_a_reader_unsubscribes(
-    committed_workspace: Workspace, django_db_blocker, tmp_path
+    workspace: Workspace, django_db_blocker, tmp_path
 ) -> None:
-    workspace = committed_workspace
     port = free_port()
     with fake_postmark() as postmark:
         # Postmark holds its answer back a little, so the page is seen while it sends.
@@ -133,7 +120,7 @@ def _journey(workspace: Workspace, port: int, postmark: FakePostmark, django_db_
 def _sign_in(page: Page, base: str, workspace: Workspace) -> None:
     page.goto(f"{base}/")
     page.wait_for_url(f"{base}/login/?next=/")
-    page.get_by_label("Email").fill(f"coach@{workspace.slug}.example")
+    page.get_by_label("Email").fill(f"owner@{workspace.slug}.example")
     page.get_by_label("Password").fill(OWNER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
