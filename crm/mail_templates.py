@@ -29,6 +29,7 @@ from django.template import (
 )
 from django.utils.html import escape, linebreaks
 
+from crm.models import Lead
 from project.errors import InvalidInput, field_error
 
 SAFE_TAGS = (
@@ -173,6 +174,22 @@ def lead_context(lead: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def lead_fields(lead: Lead) -> dict[str, Any]:
+    """A lead row's public fields, as templates see them."""
+    return {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email or "",
+        "phone": lead.phone,
+        "company": lead.company,
+        "source": lead.source,
+        "status": lead.status,
+        "tags": lead.tags,
+        "custom_fields": lead.custom_fields,
+        "stage": lead.stage.name if lead.stage_id and lead.stage else "",
+    }
+
+
 @dataclass(frozen=True)
 class Sender:
     """The workspace facts every email carries."""
@@ -183,6 +200,17 @@ class Sender:
 
     def context(self) -> dict[str, str]:
         return {"name": self.name, "postal_address": self.postal_address, "url": self.url}
+
+
+def template_values(
+    *, lead: Mapping[str, Any], sender: Sender, unsubscribe_url: str
+) -> dict[str, Any]:
+    """Everything a template can see."""
+    return {
+        "lead": lead_context(lead),
+        "workspace": sender.context(),
+        "unsubscribe_url": unsubscribe_url,
+    }
 
 
 @dataclass(frozen=True)
@@ -203,11 +231,7 @@ class CompiledEmail:
     def render(
         self, *, lead: Mapping[str, Any], sender: Sender, unsubscribe_url: str = ""
     ) -> RenderedEmail:
-        values = {
-            "lead": lead_context(lead),
-            "workspace": sender.context(),
-            "unsubscribe_url": unsubscribe_url,
-        }
+        values = template_values(lead=lead, sender=sender, unsubscribe_url=unsubscribe_url)
         subject = " ".join(self.subject.render(Context(values, autoescape=False)).split())
         text = str(self.text.render(Context(values, autoescape=False)))
         html: str
@@ -244,11 +268,11 @@ def compile_email(*, subject: str, text: str, html: str = "") -> CompiledEmail:
 def check_renders(email: CompiledEmail) -> None:
     """Render each part once with a sample lead, so a template that fails at send time fails
     now, naming the part."""
-    values = {
-        "lead": lead_context(SAMPLE_LEAD),
-        "workspace": Sender("Sample workspace", "1 Sample Street", "https://example.com").context(),
-        "unsubscribe_url": "https://example.com/unsubscribe/sample/",
-    }
+    values = template_values(
+        lead=SAMPLE_LEAD,
+        sender=Sender("Sample workspace", "1 Sample Street", "https://example.com"),
+        unsubscribe_url="https://example.com/unsubscribe/sample/",
+    )
     parts = (
         ("subject", email.subject),
         ("body_template", email.text),

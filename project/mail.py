@@ -179,6 +179,23 @@ def payload_size(email: Email) -> int:
     return len(json.dumps(message_payload(email)).encode())
 
 
+def payload_bound(email: Email) -> int:
+    """At least payload_size(email), without encoding it: JSON spends at most 12 bytes on a
+    character (an escaped surrogate pair), plus the keys and punctuation. Encoding every
+    message only to learn that 500 of them are far below 50 MB would be work on the hot path."""
+    texts = [email.to, email.subject, email.text_body, email.html_body, email.from_address]
+    texts += [email.reply_to, email.tag, email.message_stream]
+    texts += [*email.metadata.keys(), *email.metadata.values()]
+    texts += [*email.headers.keys(), *email.headers.values()]
+    return 12 * sum(len(text) for text in texts) + 512
+
+
+def _fits(emails: Sequence[Email], max_bytes: int) -> bool:
+    if sum(payload_bound(email) for email in emails) + 2 <= max_bytes:
+        return True
+    return len(json.dumps([message_payload(email) for email in emails]).encode()) <= max_bytes
+
+
 def split_into_batches(
     emails: Sequence[Email],
     *,
@@ -192,7 +209,9 @@ def split_into_batches(
     batch: list[Email] = []
     size = 2  # the brackets of the JSON array
     for email in emails:
-        email_size = payload_size(email) + 1  # and its comma
+        email_size = payload_bound(email) + 1  # and its comma
+        if size + email_size > max_bytes:  # near a limit: measure it exactly
+            email_size = payload_size(email) + 1
         if email_size + 2 > max_bytes:
             raise ValueError(f"an email to {email.to} is larger than a batch may be")
         if batch and (len(batch) >= max_messages or size + email_size > max_bytes):
@@ -238,9 +257,9 @@ class PostmarkGateway:
     def send_batch(self, emails: Sequence[Email]) -> list[SendOutcome]:
         if len(emails) > BATCH_MAX_MESSAGES:
             raise ValueError(f"a batch holds at most {BATCH_MAX_MESSAGES} messages")
-        messages = [message_payload(email) for email in emails]
-        if len(json.dumps(messages).encode()) > BATCH_MAX_BYTES:
+        if not _fits(emails, BATCH_MAX_BYTES):
             raise ValueError("a batch holds at most 50 MB")
+        messages = [message_payload(email) for email in emails]
         if not messages:
             return []
         with postmark_errors():

@@ -126,9 +126,17 @@ def audience_leads(audience: dict[str, Any]) -> QuerySet[Lead]:
     return filter_leads(audience_criteria(audience)) & reachable_leads()
 
 
-def is_suppressed(email: str) -> bool:
-    return (
-        Suppression.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=email.strip().lower())
-        .exists()
+def suppressions_with(email: str) -> QuerySet[Suppression]:
+    """This address's suppressions, ignoring case (the unique index on lower(email))."""
+    return Suppression.objects.alias(email_lower=Lower("email")).filter(
+        email_lower=email.strip().lower()
     )
+
+
+def leads_with(email: str) -> QuerySet[Lead]:
+    """The lead with this address, ignoring case (the unique index on lower(email))."""
+    return Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+
+def is_suppressed(email: str) -> bool:
+    return suppressions_with(email).exists()

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from crm.mail_templates import SAMPLE_LEAD, compile_email
+from crm.mail_templates import SAMPLE_LEAD, compile_email, lead_fields
 from crm.models import Campaign, Lead, Message
 from crm.selectors.audience import audience_leads
 from crm.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
@@ -94,8 +94,6 @@ def campaign_messages(campaign: Campaign, *, status: str | None = None) -> Query
 
 def preview_lead(campaign: Campaign, lead_id: int | None) -> dict[str, Any]:
     """The lead to preview with: the one asked for, else the audience's first, else a sample."""
-    from crm.services.lead_email import lead_fields
-
     if lead_id is not None:
         lead = Lead.objects.select_related("stage").filter(pk=lead_id).first()
         if lead is None:

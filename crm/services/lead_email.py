@@ -3,14 +3,12 @@ claimed, sent once through Postmark's transactional stream, its fate tracked by 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from crm.mail_templates import compile_email
+from crm.mail_templates import compile_email, lead_fields
 from crm.models import Lead, Message
 from crm.selectors.audience import is_suppressed
 from crm.services.events import record_event
@@ -25,22 +23,6 @@ BODY_FIELDS = {"body_template": "body"}
 
 class RecipientSuppressed(Conflict):
     code = "recipient_suppressed"
-
-
-def lead_fields(lead: Lead) -> dict[str, Any]:
-    """The lead's public fields, as templates see them."""
-    return {
-        "first_name": lead.first_name,
-        "last_name": lead.last_name,
-        "email": lead.email or "",
-        "phone": lead.phone,
-        "company": lead.company,
-        "source": lead.source,
-        "status": lead.status,
-        "tags": lead.tags,
-        "custom_fields": lead.custom_fields,
-        "stage": lead.stage.name if lead.stage_id and lead.stage else "",
-    }
 
 
 def check_reachable(lead: Lead) -> str:

@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from django.utils.html import linebreaks
 
 from crm.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
@@ -21,8 +20,6 @@ from project.mail import (
 )
 from tenants.models import PendingSend, Workspace
 from tenants.schemas import current_workspace
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)

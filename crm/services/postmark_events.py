@@ -19,7 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from crm.models import Campaign, EventLog, Lead, Message, Suppression
+from crm.models import Campaign, EventLog, Message, Suppression
+from crm.selectors.audience import leads_with
 from crm.services.subscriptions import lift_provider_suppression, suppress_address, unsubscribe_lead
 from project.errors import InvalidInput, NotFound, field_error
 
@@ -223,14 +224,7 @@ def on_subscription_change(payload: dict[str, Any], message: Message | None) -> 
 
 
 def _lead_id_of(email: str) -> int | None:
-    from django.db.models.functions import Lower
-
-    return (
-        Lead.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=email.strip().lower())
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return leads_with(email).values_list("pk", flat=True).first()
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any], Message | None], None]] = {

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import Campaign, Lead, Message, Suppression
+from crm.selectors.audience import leads_with, suppressions_with
 from crm.services.events import record_event
 from project.errors import InvalidInput, field_error
 
@@ -38,11 +38,7 @@ def suppress_address(
 
 
 def suppressions_of(email: str) -> list[Suppression]:
-    return list(
-        Suppression.objects.alias(email_lower=Lower("email")).filter(
-            email_lower=email.strip().lower()
-        )
-    )
+    return list(suppressions_with(email))
 
 
 @transaction.atomic
@@ -127,9 +123,7 @@ def lift_provider_suppression(*, email: str, by_recipient: bool) -> int:
             suppression.delete()
             lifted += 1
     if by_recipient:
-        Lead.objects.alias(email_lower=Lower("email")).filter(
-            email_lower=email.strip().lower()
-        ).update(unsubscribed_at=None)
+        leads_with(email).update(unsubscribed_at=None)
     return lifted
 
 
@@ -148,7 +142,7 @@ def add_suppression(*, actor: User | None, email: str) -> Suppression:
         raise InvalidInput(
             details=[field_error("email", "invalid_email", "Enter a valid email address.")]
         ) from None
-    lead = Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower()).first()
+    lead = leads_with(email).first()
     suppress_address(
         email=email, reason=Suppression.Reason.MANUAL, lead_id=lead.pk if lead else None
     )
