@@ -158,10 +158,11 @@ def main() -> None:
     from django.conf import settings
     from django_tenants.utils import schema_context
 
-    from crm.models import Campaign, EmailSettings, Message
-    from crm.services.campaign_sending import send_campaign
-    from crm.services.campaigns import create_campaign
-    from crm.services.outgoing import Claimed, load_outgoing
+    from crm.models import Message
+    from outreach.delivery.outgoing import Claimed, load_outgoing
+    from outreach.models import Campaign, EmailSettings
+    from outreach.services.campaign_sending import send_campaign
+    from outreach.services.campaigns import create_campaign
     from project.celery import app
     from project.mail import message_payload
     from tenants.services.provisioning import create_workspace

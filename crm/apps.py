@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CrmConfig(AppConfig):
-    """Tenant schema: leads, products, campaigns, messages, tasks, pipeline, events."""
+    """Tenant schema: leads, products, pipeline, tasks, messages, imports, the event log."""
 
     name = "crm"
     verbose_name = "CRM"

@@ -113,6 +113,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "crm",
+    "outreach",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Workspace"
@@ -252,7 +253,7 @@ CRM_SEND_BACKOFF_MAX_SECONDS = float(env.get("CRM_SEND_BACKOFF_MAX_SECONDS", "30
 CRM_SEND_JOB_SECONDS = float(env.get("CRM_SEND_JOB_SECONDS", "240"))
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-sends": {
-        "task": "crm.sweep_pending_sends",
+        "task": "outreach.sweep_pending_sends",
         "schedule": CRM_SEND_SWEEP_SECONDS,
     },
 }

@@ -6,14 +6,14 @@ from django.urls import path
 from accounts import views as account_views
 from accounts.api import api_keys_router, auth_router, team_router
 from accounts.authentication import API_AUTH
-from crm import pages as crm_pages
-from crm import views as crm_views
 from crm.api.activity import router as activity_router
-from crm.api.campaigns import router as campaigns_router
 from crm.api.catalog import router as catalog_router
-from crm.api.email import router as email_router
 from crm.api.events import router as events_router
 from crm.api.leads import router as leads_router
+from outreach import pages as outreach_pages
+from outreach import webhooks as outreach_webhooks
+from outreach.api.campaigns import router as campaigns_router
+from outreach.api.email import router as email_router
 from project.api import build_api
 from tenants.api import workspace_router
 from tenants.views import home
@@ -60,34 +60,36 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("dev/outbox/", account_views.dev_outbox, name="dev_outbox"),
-    path("campaigns/", crm_pages.campaign_list, name="campaign_list"),
-    path("campaigns/new/", crm_pages.campaign_new, name="campaign_new"),
-    path("campaigns/audience-count/", crm_pages.audience_count, name="campaign_audience_count"),
-    path("campaigns/<int:campaign_id>/", crm_pages.campaign_detail, name="campaign_detail"),
-    path("campaigns/<int:campaign_id>/edit/", crm_pages.campaign_edit, name="campaign_edit"),
+    path("campaigns/", outreach_pages.campaign_list, name="campaign_list"),
+    path("campaigns/new/", outreach_pages.campaign_new, name="campaign_new"),
+    path(
+        "campaigns/audience-count/", outreach_pages.audience_count, name="campaign_audience_count"
+    ),
+    path("campaigns/<int:campaign_id>/", outreach_pages.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", outreach_pages.campaign_edit, name="campaign_edit"),
     path(
         "campaigns/<int:campaign_id>/progress/",
-        crm_pages.campaign_progress,
+        outreach_pages.campaign_progress,
         name="campaign_progress",
     ),
     path(
         "campaigns/<int:campaign_id>/<slug:action>/",
-        crm_pages.campaign_action,
+        outreach_pages.campaign_action,
         name="campaign_action",
     ),
-    path("settings/email/", crm_pages.email_settings, name="email_settings"),
+    path("settings/email/", outreach_pages.email_settings, name="email_settings"),
     path(
         "settings/email/webhook-secret/",
-        crm_pages.new_webhook_secret,
+        outreach_pages.new_webhook_secret,
         name="email_webhook_secret",
     ),
-    path("unsubscribe/<str:token>/", crm_views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/", outreach_webhooks.unsubscribe, name="unsubscribe"),
     path(
         "unsubscribe/<str:token>/resubscribe/",
-        crm_views.resubscribe,
+        outreach_webhooks.resubscribe,
         name="resubscribe",
     ),
-    path("webhooks/postmark", crm_views.postmark_webhook, name="postmark_webhook"),
+    path("webhooks/postmark", outreach_webhooks.postmark_webhook, name="postmark_webhook"),
     path("api/v1/", api.urls),
 ]
 

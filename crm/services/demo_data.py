@@ -14,16 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from crm.models import (
-    Campaign,
-    EmailSettings,
-    EventLog,
-    Lead,
-    Message,
-    PipelineStage,
-    Product,
-    Task,
-)
+from crm.models import EventLog, Lead, Message, PipelineStage, Product, Task
 
 DEMO_LEADS = 2000
 FIRST = [
@@ -217,33 +208,3 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
         lead.last_contacted_at = last_contact.get(lead.pk)
     Lead.objects.bulk_update(leads, ["last_contacted_at"], batch_size=1000)
     return len(leads)
-
-
-DEMO_CAMPAIGN_TEXT = """Hi {{ lead.first_name|default:"there" }},
-
-The spring cohort of {{ workspace.name }} opens on Monday: twelve weeks, a small group and
-a live call every Thursday.
-{% if lead.company %}
-Bring your team from {{ lead.company }}: groups of three get a fourth seat free.
-{% endif %}
-Reply to this email with any question.
-
-Olivia
-"""
-
-
-@transaction.atomic
-def seed_demo_email() -> None:
-    """The demo's sender address and a draft campaign to the webinar crowd, once, so that a
-    newcomer can preview, test-send and send at once (to the development outbox)."""
-    email_settings = EmailSettings.objects.get_or_create(pk=1)[0]
-    if not email_settings.postal_address:
-        email_settings.postal_address = "Demo Coaching Co.\n1 Example Street\nSpringfield 01234"
-        email_settings.save(update_fields=["postal_address", "updated_at"])
-    if not Campaign.objects.exists():
-        Campaign.objects.create(
-            name="Spring cohort launch",
-            subject="{{ lead.first_name|default:'Hi' }}, the spring cohort opens Monday",
-            body_template=DEMO_CAMPAIGN_TEXT,
-            audience={"tag": ["webinar"]},
-        )

@@ -10,7 +10,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services.users import create_user
-from crm.services.demo_data import seed_demo_crm, seed_demo_email
+from crm.services.demo_data import seed_demo_crm
+from outreach.services.demo_data import seed_demo_email
 from project.errors import Forbidden
 from tenants.models import Workspace
 from tenants.services.provisioning import create_workspace

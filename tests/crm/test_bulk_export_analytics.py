@@ -172,7 +172,7 @@ def test_only_draft_campaigns_can_be_edited(make_workspace) -> None:
     client = api(fixture)
     campaign = post(client, "/api/v1/campaigns", {"name": "Launch"}).json()
     with schema_context(fixture.workspace.schema_name):
-        from crm.models import Campaign
+        from outreach.models import Campaign
 
         Campaign.objects.filter(pk=campaign["id"]).update(status="sent")
 

@@ -13,7 +13,8 @@ import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import Page, expect
 
-from crm.models import Campaign, Lead
+from crm.models import Lead
+from outreach.models import Campaign
 from tenants.models import Workspace
 from tests.conftest import OWNER_PASSWORD
 from tests.e2e.browser import chromium_page

@@ -8,7 +8,8 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from crm.models import Campaign, EmailSettings, EventLog, Lead, Message, Product, Task
+from crm.models import EventLog, Lead, Message, Product, Task
+from outreach.models import Campaign, EmailSettings
 from tenants.models import Workspace
 from tenants.services.demo import DEMO_LOGINS
 

@@ -1,0 +1,159 @@
+"""How claimed messages settle: one UPDATE per batch that only touches messages still held
+by that attempt, with the campaign's counters, the suppression list and the sweep's
+heartbeat in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.models import Lead, Message
+from outreach.delivery.outgoing import Outgoing
+from outreach.models import Campaign
+from project.mail import (
+    Email,
+    SendOutcome,
+)
+from tenants.models import PendingSend
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one claimed message settles."""
+
+    message_id: int
+    status: str  # sent | failed | suppressed
+    provider_id: str = ""
+    error_code: int = 0
+    error: str = ""
+    subject: str | None = None  # the subject the lead saw, when rendered at send time
+
+
+def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
+    if answer.accepted:
+        return Outcome(message_id, "sent", answer.provider_id, subject=email.subject)
+    if answer.suppress_recipient:
+        status, error = "suppressed", f"Postmark: inactive recipient ({answer.reason})"
+    else:
+        status, error = "failed", f"Postmark refused it ({answer.error_code}): {answer.reason}"
+    return Outcome(
+        message_id, status, error_code=answer.error_code, error=error, subject=email.subject
+    )
+
+
+def release(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
+    """Put claimed messages that certainly did not go back in the queue."""
+    if message_ids:
+        Message.objects.filter(
+            pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
+        ).update(status=Message.Status.QUEUED, batch_key=None, lease_until=None)
+
+
+def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
+    # Give Postmark a lease's time to finish what it may still be doing with them.
+    grace = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
+    Message.objects.filter(
+        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
+    ).update(lease_until=timezone.now() + grace)
+
+
+def record_outcomes(
+    outgoing: Outgoing, outcomes: Sequence[Outcome], batch_key: uuid.UUID
+) -> dict[str, int]:
+    """Write how each message settled, the counters and the suppressions, in one transaction.
+
+    Only messages still held by this attempt change, so a late answer never overwrites what
+    a reconciliation already decided, and nothing is counted twice.
+    """
+    with transaction.atomic():
+        written = write_outcomes(outcomes, batch_key)
+        counts = {"sent": 0, "failed": 0, "suppressed": 0}
+        for _, status, _ in written:
+            counts[status] += 1
+        inactive = [message_id for message_id, status, _ in written if status == "suppressed"]
+        if inactive:
+            _suppress_inactive(inactive)
+        bump_counters(outgoing, **counts)
+        if outgoing.campaign is None and counts["sent"]:
+            Lead.objects.filter(
+                pk__in=[lead_id for _, status, lead_id in written if status == "sent"]
+            ).update(last_contacted_at=timezone.now())
+        heartbeat(outgoing)
+    log.info("email_batch_recorded", campaign_id=outgoing.pending_id, **counts)
+    return counts
+
+
+def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[tuple[int, str, int]]:
+    """One UPDATE for the whole batch; returns (message id, status, lead id) of each change."""
+    if not outcomes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE crm_message AS m
+            SET status = u.status, provider_id = u.provider_id, error_code = u.code,
+                error = u.error, subject = coalesce(u.subject, m.subject),
+                lease_until = NULL, occurred_at = clock_timestamp(),
+                sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() ELSE m.sent_at END
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::text[], %s::text[])
+                AS u(id, status, provider_id, code, error, subject)
+            WHERE m.id = u.id AND m.status = 'sending' AND m.batch_key = %s
+            RETURNING m.id, m.status, m.lead_id
+            """,
+            [
+                [outcome.message_id for outcome in outcomes],
+                [outcome.status for outcome in outcomes],
+                [outcome.provider_id for outcome in outcomes],
+                [outcome.error_code for outcome in outcomes],
+                [outcome.error[:2000] for outcome in outcomes],
+                [
+                    outcome.subject[:255] if outcome.subject is not None else None
+                    for outcome in outcomes
+                ],
+                batch_key,
+            ],
+        )
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def _suppress_inactive(message_ids: Sequence[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO outreach_suppression (email, reason, lead_id, message_id, created_at)
+            SELECT m.to_email, 'inactive', m.lead_id, m.id, now()
+            FROM crm_message AS m WHERE m.id = ANY(%s) AND m.to_email <> ''
+            ON CONFLICT (lower(email)) DO NOTHING
+            """,
+            [list(message_ids)],
+        )
+
+
+def bump_counters(
+    outgoing: Outgoing, *, sent: int = 0, failed: int = 0, suppressed: int = 0
+) -> None:
+    if outgoing.campaign is None or not (sent or failed or suppressed):
+        return
+    Campaign.objects.filter(pk=outgoing.campaign.pk).update(
+        sent_count=F("sent_count") + sent,
+        failed_count=F("failed_count") + failed,
+        suppressed_count=F("suppressed_count") + suppressed,
+        last_error="",
+    )
+
+
+def heartbeat(outgoing: Outgoing, *, until: float = 0.0) -> None:
+    """A sign of life for the sweep: this send has a sender at work (or asleep on purpose)."""
+    PendingSend.objects.filter(
+        workspace_id=outgoing.workspace.pk, campaign_id=outgoing.pending_id
+    ).update(heartbeat_at=timezone.now() + timedelta(seconds=until))

@@ -1,0 +1,133 @@
+"""What a sender delivers: one campaign's messages (broadcast stream, rendered per lead with
+an unsubscribe footer and headers) or a workspace's one-off emails (transactional stream,
+rendered when written), and the email each claimed message becomes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import linebreaks
+
+from crm.models import Message
+from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
+from outreach.models import Campaign
+from outreach.selectors.email_settings import sender_of
+from outreach.unsubscribe_links import unsubscribe_url
+from project.mail import (
+    Email,
+    broadcast_stream,
+    transactional_stream,
+)
+from tenants.models import PendingSend, Workspace
+from tenants.schemas import current_workspace
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for one send attempt, with what its email is made of."""
+
+    message_id: int
+    lead_id: int
+    email: str
+    subject: str
+    body: str
+    lead: dict[str, Any]
+
+
+@dataclass
+class Outgoing:
+    """What is being delivered: one campaign's messages, or the workspace's one-off emails."""
+
+    workspace: Workspace
+    sender: Sender
+    reply_to: str
+    campaign: Campaign | None
+    compiled: CompiledEmail | None = None
+
+    @property
+    def pending_id(self) -> int:
+        return self.campaign.pk if self.campaign else PendingSend.DIRECT
+
+    @property
+    def scope_sql(self) -> tuple[str, list[Any]]:
+        if self.campaign is not None:
+            return "campaign_id = %s", [self.campaign.pk]
+        return "campaign_id IS NULL AND channel = 'email' AND direction = 'outbound'", []
+
+    def scope(self) -> Any:
+        if self.campaign is not None:
+            return Message.objects.filter(campaign_id=self.campaign.pk)
+        return Message.objects.filter(
+            campaign__isnull=True,
+            channel=Message.Channel.EMAIL,
+            direction=Message.Direction.OUTBOUND,
+        )
+
+    @property
+    def may_claim(self) -> bool:
+        return self.campaign is None or self.campaign.status == Campaign.Status.SENDING
+
+    def unsubscribe_link(self, claimed: Claimed) -> str:
+        """The lead's own signed link (campaigns only: one-off emails carry none)."""
+        if self.campaign is None:
+            return ""
+        return unsubscribe_url(
+            workspace=self.workspace, lead_id=claimed.lead_id, message_id=claimed.message_id
+        )
+
+    def render(self, claimed: Claimed, unsubscribe_link: str) -> RenderedEmail:
+        if self.campaign is None or self.compiled is None:
+            return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
+        return self.compiled.render(
+            lead=claimed.lead, sender=self.sender, unsubscribe_url=unsubscribe_link
+        )
+
+    def email(
+        self,
+        claimed: Claimed,
+        rendered: RenderedEmail,
+        batch_key: uuid.UUID,
+        unsubscribe_link: str,
+    ) -> Email:
+        metadata = {
+            "crm_message": f"{self.workspace.pk}.{claimed.message_id}",
+            "crm_batch": batch_key.hex,
+        }
+        headers: dict[str, str] = {}
+        if unsubscribe_link:
+            headers = {
+                "List-Unsubscribe": f"<{unsubscribe_link}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        return Email(
+            to=claimed.email,
+            subject=rendered.subject,
+            text_body=rendered.text_body,
+            html_body=rendered.html_body,
+            stream=broadcast_stream() if self.campaign else transactional_stream(),
+            tag=f"campaign-{self.campaign.pk}" if self.campaign else "one-off",
+            from_name=self.workspace.name,
+            reply_to=self.reply_to,
+            metadata=metadata,
+            headers=headers,
+        )
+
+
+def load_outgoing(campaign_id: int | None) -> Outgoing | None:
+    """The current state of what to deliver; None when the campaign no longer exists."""
+    workspace = current_workspace()
+    sender, reply_to = sender_of(workspace)
+    if campaign_id is None:
+        return Outgoing(workspace, sender, reply_to, None)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return None
+    compiled = compiled_for(
+        (campaign.pk, campaign.frozen_at),
+        subject=campaign.subject,
+        text=campaign.body_template,
+        html=campaign.html_template,
+    )
+    return Outgoing(workspace, sender, reply_to, campaign, compiled)

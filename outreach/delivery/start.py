@@ -1,0 +1,120 @@
+"""Starting a send: the job behind send, schedule and resume freezes the audience into one
+queued message per lead (once) and dispatches the senders."""
+
+from __future__ import annotations
+
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.models import Message
+from crm.services.events import record_event
+from outreach.events import CampaignEvent
+from outreach.lifecycle import Pending, Transition, drop_pending, keep_pending, move
+from outreach.models import Campaign
+from outreach.selectors.audience import audience_leads
+
+log = structlog.get_logger(__name__)
+IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+
+
+@transaction.atomic
+def start_campaign(*, campaign_id: int) -> Campaign | None:
+    """The job behind send and schedule: a due scheduled campaign starts sending, and a
+    sending one gets its audience frozen (once) and its senders. Safe to run twice."""
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+    if campaign is None:
+        drop_pending(campaign_id)
+        return None
+    Status = Campaign.Status
+    if campaign.status == Status.SCHEDULED:
+        if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
+            return campaign  # moved later since this job was queued
+        move(campaign, Transition.START, actor=None, changes={"scheduled": True})
+    if campaign.status == Status.CANCELLED:
+        # Restarted by the sweep because a cancelled campaign's last batch never settled.
+        after_commit_deliver(campaign.pk, senders=1)
+        return campaign
+    if campaign.status != Status.SENDING:
+        if campaign.status != Status.PAUSED:
+            drop_pending(campaign.pk)
+        return campaign
+    if campaign.frozen_at is None:
+        campaign.audience_size = freeze_audience(campaign)
+        campaign.frozen_at = timezone.now()
+        campaign.save(update_fields=["audience_size", "frozen_at", "updated_at"])
+        record_event(
+            actor=None,
+            verb=CampaignEvent.AUDIENCE_FROZEN,
+            obj=campaign,
+            changes={"audience_size": campaign.audience_size},
+        )
+        log.info("campaign_audience_frozen", campaign_id=campaign.pk, size=campaign.audience_size)
+    keep_pending(campaign, Pending.ACTIVE)
+    after_commit_deliver(campaign.pk)
+    return campaign
+
+
+def freeze_audience(campaign: Campaign) -> int:
+    """One queued message per lead of the audience as it is now, in one statement; the
+    unique (campaign, lead) constraint makes a second run add nobody."""
+    leads = audience_leads(campaign.audience).order_by("id").values_list("id", "email")
+    audience_sql, params = leads.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO crm_message (
+                lead_id, campaign_id, channel, direction, subject, body, status, provider_id,
+                occurred_at, created_at, to_email, attempts, error_code, error,
+                open_count, click_count
+            )
+            SELECT audience.id, %s, 'email', 'outbound', '', '', 'queued', '',
+                now(), now(), audience.email, 0, 0, '', 0, 0
+            FROM ({audience_sql}) AS audience(id, email)
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - the subquery is the ORM's own SQL with its parameters
+            [campaign.pk, *params],
+        )
+    return campaign.messages.count()
+
+
+def cancel_queued(campaign: Campaign) -> int:
+    """Mark the campaign's messages not yet claimed as cancelled; returns how many."""
+    return campaign.messages.filter(status=Message.Status.QUEUED).update(
+        status=Message.Status.CANCELLED, error="Not sent: the campaign was cancelled."
+    )
+
+
+def has_in_flight(campaign: Campaign) -> bool:
+    """A batch is claimed and not yet settled (or reconciled)."""
+    return campaign.messages.filter(status=Message.Status.SENDING).exists()
+
+
+def has_unsettled(campaign: Campaign) -> bool:
+    """Queued or claimed messages remain."""
+    return campaign.messages.filter(status__in=IN_FLIGHT).exists()
+
+
+def after_commit_start(campaign_id: int) -> None:
+    from outreach.tasks import start_campaign_job
+
+    transaction.on_commit(lambda: start_campaign_job.delay(campaign_id))
+
+
+def after_commit_deliver(campaign_id: int, *, senders: int | None = None) -> None:
+    from outreach.tasks import deliver_campaign_job
+
+    count = senders or max(1, settings.CRM_SEND_PARALLEL)
+
+    def dispatch() -> None:
+        for _ in range(count):
+            deliver_campaign_job.delay(campaign_id)
+
+    transaction.on_commit(dispatch)
+
+
+def after_commit_deliver_direct() -> None:
+    from outreach.tasks import deliver_direct_messages_job
+
+    transaction.on_commit(lambda: deliver_direct_messages_job.delay())

@@ -1,0 +1,259 @@
+"""Forms of the campaign and email settings pages. They turn what a person typed into the
+shapes the services take (an audience dict, an aware datetime); the services decide the rest."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django import forms
+
+from crm.models import CustomFieldDefinition, Lead, PipelineStage
+from outreach.models import Campaign
+
+# Audience criteria the form edits, and the form field that shows each one's errors.
+FORM_CRITERIA = {
+    "tag": "tags",
+    "status": "status",
+    "source": "source",
+    "stage": "stage",
+    "custom_fields": "custom_value",
+}
+TRUE_WORDS = frozenset({"yes", "true", "1", "y", "on"})
+FALSE_WORDS = frozenset({"no", "false", "0", "n", "off"})
+
+
+def _template_area(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "class": "template", "spellcheck": "true"})
+
+
+class AudienceForm(forms.Form):
+    """The criteria of an audience: tags, status, source, stage and one custom field. Criteria
+    the form cannot show (set through the API) ride along in `kept_criteria`, untouched."""
+
+    tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Tags",
+        help_text="Separate tags with commas; a lead needs every one of them.",
+        widget=forms.TextInput(attrs={"placeholder": "webinar-2026, vip"}),
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Lead.Status.choices], label="Status"
+    )
+    source = forms.ChoiceField(
+        required=False, choices=[("", "Any source"), *Lead.Source.choices], label="Source"
+    )
+    stage = forms.ModelChoiceField(
+        required=False,
+        queryset=PipelineStage.objects.all(),
+        empty_label="Any stage",
+        label="Pipeline stage",
+    )
+    custom_field = forms.ChoiceField(required=False, label="Custom field")
+    custom_value = forms.CharField(required=False, max_length=500, label="Value")
+    kept_criteria = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+        choices = [("", "No custom field")] + [(d.key, d.label) for d in self.definitions.values()]
+        chosen = self.data.get("custom_field") or self.initial.get("custom_field")
+        if chosen and chosen not in self.definitions:
+            # A key saved through the API before its definition was removed: still shown.
+            choices.append((chosen, chosen))
+        self.fields["custom_field"].choices = choices  # type: ignore[attr-defined]
+
+    def clean_kept_criteria(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("kept_criteria") or ""
+        if not raw:
+            return {}
+        try:
+            kept = json.loads(raw)
+        except json.JSONDecodeError:
+            kept = None
+        if not isinstance(kept, dict):
+            raise forms.ValidationError("Reload the page: the saved criteria were garbled.")
+        return kept
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        key, raw = cleaned.get("custom_field"), (cleaned.get("custom_value") or "").strip()
+        if key and not raw:
+            self.add_error("custom_value", "Give the value the custom field must have.")
+        elif raw and not key:
+            self.add_error("custom_field", "Choose the custom field this value is for.")
+        elif key:
+            try:
+                cleaned["custom_value"] = self._typed(key, raw)
+            except ValueError as error:
+                self.add_error("custom_value", str(error))
+        return cleaned
+
+    def _typed(self, key: str, raw: str) -> Any:
+        """The value as the lead stores it: a number, yes/no or text, by the field's type."""
+        definition = self.definitions.get(key)
+        kind = definition.field_type if definition else CustomFieldDefinition.FieldType.TEXT
+        if kind == CustomFieldDefinition.FieldType.NUMBER:
+            try:
+                number = float(raw)
+            except ValueError:
+                raise ValueError("Give a number.") from None
+            return int(number) if number.is_integer() and "." not in raw else number
+        if kind == CustomFieldDefinition.FieldType.BOOLEAN:
+            if raw.lower() in TRUE_WORDS:
+                return True
+            if raw.lower() in FALSE_WORDS:
+                return False
+            raise ValueError("Give yes or no.")
+        return raw
+
+    def audience(self) -> dict[str, Any]:
+        """The criteria as the services take them (call after is_valid())."""
+        data = self.cleaned_data
+        audience: dict[str, Any] = dict(data.get("kept_criteria") or {})
+        tags = [tag.strip() for tag in (data.get("tags") or "").split(",") if tag.strip()]
+        if tags:
+            audience["tag"] = tags
+        for name in ("status", "source"):
+            if data.get(name):
+                audience[name] = data[name]
+        if data.get("stage") is not None:
+            audience["stage"] = data["stage"].pk
+        if data.get("custom_field"):
+            kept_fields = audience.get("custom_fields")
+            audience["custom_fields"] = {
+                **(kept_fields if isinstance(kept_fields, dict) else {}),
+                data["custom_field"]: data["custom_value"],
+            }
+        return audience
+
+    def kept_summary(self) -> list[tuple[str, str]]:
+        """The criteria kept from the API, for the page to say they still apply."""
+        if self.is_bound:
+            try:
+                kept = json.loads(self.data.get("kept_criteria") or "{}")
+            except json.JSONDecodeError:
+                kept = {}
+        else:
+            kept = json.loads(self.initial.get("kept_criteria") or "{}")
+        if not isinstance(kept, dict):
+            return []
+        rows = []
+        for name, value in kept.items():
+            if isinstance(value, dict):
+                rows += [(f"{name}.{key}", str(inner)) for key, inner in value.items()]
+            else:
+                rows.append(
+                    (name, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+                )
+        return rows
+
+
+class CampaignForm(AudienceForm):
+    name = forms.CharField(max_length=200, label="Campaign name")
+    subject = forms.CharField(required=False, max_length=255, label="Subject")
+    body_template = forms.CharField(
+        required=False, max_length=200_000, label="Text", widget=_template_area(12)
+    )
+    html_template = forms.CharField(
+        required=False,
+        max_length=500_000,
+        label="HTML (optional)",
+        help_text="Leave empty to send the text, laid out as simple HTML.",
+        widget=_template_area(8),
+    )
+    field_order = ["name", "subject", "body_template", "html_template"]
+
+    def campaign_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "subject": data["subject"],
+            "body_template": data["body_template"],
+            "html_template": data["html_template"],
+            "audience": self.audience(),
+        }
+
+
+def campaign_initial(campaign: Campaign) -> dict[str, Any]:
+    """A saved campaign as the form's initial values; criteria the form has no field for are
+    kept aside (and the custom fields after the first one)."""
+    audience = dict(campaign.audience or {})
+    custom_fields = dict(audience.pop("custom_fields", None) or {})
+    first_key = next(iter(custom_fields), None)
+    first_value = custom_fields.pop(first_key) if first_key is not None else ""
+    stage = audience.pop("stage", None)
+    initial: dict[str, Any] = {
+        "name": campaign.name,
+        "subject": campaign.subject,
+        "body_template": campaign.body_template,
+        "html_template": campaign.html_template,
+        "tags": ", ".join(audience.pop("tag", None) or []),
+        "status": audience.pop("status", ""),
+        "source": audience.pop("source", ""),
+        "stage": stage if PipelineStage.objects.filter(pk=stage).exists() else None,
+        "custom_field": first_key or "",
+        "custom_value": _shown(first_value),
+    }
+    if stage is not None and initial["stage"] is None:
+        audience["stage"] = stage  # a stage deleted since: the criterion still stands
+    if custom_fields:
+        audience["custom_fields"] = custom_fields
+    initial["kept_criteria"] = json.dumps(audience) if audience else ""
+    return initial
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def campaign_error_field(detail_field: str) -> str:
+    """The form field that shows a service error about `detail_field` (`audience.tag.0`...)."""
+    if detail_field.startswith("audience."):
+        return FORM_CRITERIA.get(detail_field.split(".")[1], "__all__")
+    return detail_field
+
+
+class ScheduleForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label="Send at",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": "Pick a date and time.", "invalid": "Pick a date and time."},
+    )
+    # Minutes behind UTC of the browser at that date (JavaScript's getTimezoneOffset());
+    # without it the time is taken as UTC.
+    tz_offset = forms.IntegerField(
+        required=False, min_value=-14 * 60, max_value=14 * 60, widget=forms.HiddenInput
+    )
+
+    def when(self) -> datetime:
+        """The chosen moment, aware (call after is_valid())."""
+        chosen: datetime = self.cleaned_data["scheduled_at"]
+        offset = self.cleaned_data.get("tz_offset")
+        if offset is None:
+            return chosen
+        local = dt_timezone(timedelta(minutes=-offset))
+        return chosen.replace(tzinfo=None).replace(tzinfo=local)
+
+
+class EmailSettingsForm(forms.Form):
+    postal_address = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Postal address",
+        help_text="Printed at the bottom of every campaign email, as the law asks.",
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "Studio name\nStreet\nTown, postcode"}
+        ),
+    )
+    reply_to = forms.EmailField(
+        required=False,
+        label="Reply-to address",
+        help_text="Where replies to your campaigns go. Empty: to the no-reply sender, unread.",
+    )

@@ -1,0 +1,119 @@
+"""Email marketing in one workspace (tenant schema): campaigns, the suppression list, the
+provider webhook calls already applied, and the workspace's sender settings."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from crm.models import Lead, Message
+
+
+class Campaign(models.Model):
+    """An email to an audience. Its counters are kept by the sending job and the Postmark
+    webhooks, each in the transaction that changes the messages it counts."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, default="email")
+    subject = models.CharField(max_length=255, blank=True)
+    body_template = models.TextField(blank=True)  # the plain-text part
+    html_template = models.TextField(blank=True)  # the HTML part; made from the text if empty
+    audience = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)  # when its messages were written
+    finished_at = models.DateTimeField(null=True, blank=True)
+    audience_size = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)
+    delivered_count = models.PositiveIntegerField(default=0)
+    opened_count = models.PositiveIntegerField(default=0)
+    clicked_count = models.PositiveIntegerField(default=0)
+    bounced_count = models.PositiveIntegerField(default=0)
+    unsubscribed_count = models.PositiveIntegerField(default=0)
+    complained_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    suppressed_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Suppression(models.Model):
+    """An address this workspace never emails: unsubscribed, hard-bounced, complained, or
+    refused by Postmark as inactive. Only the lead can lift an unsubscribe (its link)."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SPAM_COMPLAINT = "spam_complaint", "Spam complaint"
+        INACTIVE = "inactive", "Inactive at Postmark"
+        MANUAL = "manual", "Added by the team"
+
+    email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="suppressions"
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="outreach_suppression_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
+
+
+class PostmarkEvent(models.Model):
+    """A webhook call already applied: the same payload again is acknowledged, not re-applied."""
+
+    payload_hash = models.CharField(max_length=64, unique=True)
+    record_type = models.CharField(max_length=32)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.payload_hash[:12]}"
+
+
+class EmailSettings(models.Model):
+    """The workspace's sender facts (one row): the postal address every campaign email
+    carries, a reply-to address, and the hash of the Postmark webhook password."""
+
+    postal_address = models.TextField(blank=True)
+    reply_to = models.EmailField(max_length=254, blank=True)
+    webhook_secret_hash = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "email settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="outreach_email_settings_single")
+        ]
+
+    def __str__(self) -> str:
+        return "email settings"

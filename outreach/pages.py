@@ -1,0 +1,457 @@
+"""The campaign pages and the email settings page of a workspace: server-rendered, with htmx
+for the live audience count and for the progress that refreshes itself while a campaign
+sends. Each view reads its input, calls the services and selectors the API calls, and
+renders; a DomainError becomes a page that says what happened, with its status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from accounts.forms import add_domain_errors
+from accounts.models import User
+from accounts.permissions import Action, can
+from crm.models import Message
+from crm.selectors.pagination import paginate
+from crm.services.records import get_record
+from outreach import lifecycle
+from outreach.errors import CampaignNotEditable
+from outreach.forms import (
+    AudienceForm,
+    CampaignForm,
+    EmailSettingsForm,
+    ScheduleForm,
+    campaign_error_field,
+    campaign_initial,
+)
+from outreach.models import Campaign
+from outreach.selectors.audience import audience_leads, clean_audience
+from outreach.selectors.campaigns import campaign_messages, campaign_stats, render_preview
+from outreach.selectors.email_settings import email_settings as get_email_settings
+from outreach.selectors.email_settings import postal_address_missing
+from outreach.services.campaign_sending import (
+    cancel_campaign,
+    pause_campaign,
+    resume_campaign,
+    schedule_campaign,
+    send_campaign,
+    send_campaign_test,
+)
+from outreach.services.campaigns import (
+    audience_of,
+    create_campaign,
+    delete_campaign,
+    update_campaign,
+)
+from outreach.services.email_settings import (
+    WebhookCredentials,
+    rotate_webhook_secret,
+    update_email_settings,
+)
+from project.errors import DomainError, Forbidden, InvalidInput
+
+LIST_PAGE_SIZE = 50
+MESSAGES_SHOWN = 50
+# The progress refreshes itself only while something is about to change by itself.
+# What a campaign message can be; the filter on the detail page offers these.
+CAMPAIGN_MESSAGE_STATUSES = [
+    (status.value, status.label)
+    for status in Message.Status
+    if status not in (Message.Status.RECEIVED,)
+]
+ERROR_TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible right now",
+    422: "Check what you entered",
+    429: "Too many requests",
+    502: "The email provider did not take it",
+}
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponse]
+
+
+def workspace_page(view: View) -> View:
+    """Signed-in people only (an htmx request of a signed-out visitor sends the whole page to
+    the sign-in form instead of swapping it into a corner); a DomainError the view lets
+    through becomes an error page with its status."""
+
+    @wraps(view)
+    def page(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.htmx:
+                response = HttpResponse(status=401)
+                back = request.htmx.current_url_abs_path or "/"
+                response["HX-Redirect"] = f"/login/?next={quote(back)}"
+                return response
+            return redirect_to_login(request.get_full_path())
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return error_page(request, error)
+
+    return page
+
+
+def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    problems = " ".join(detail["message"] for detail in error.details if detail.get("message"))
+    context = {
+        "title": ERROR_TITLES.get(error.status, "That did not work"),
+        "message": f"{error.message} {problems}".strip(),
+    }
+    if request.path.startswith("/campaigns/"):
+        context.update(action_url="/campaigns/", action_label="Back to campaigns")
+    return render(request, "errors/page.html", context, status=error.status)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_manager(user: User) -> None:
+    """Members may look at campaigns; the forms that change them are for admins and owners
+    (the services refuse them too)."""
+    if not can(user, Action.MANAGE_CAMPAIGNS):
+        raise Forbidden(
+            "Only admins and the owner write campaigns and change email settings. Ask one of them."
+        )
+
+
+def _audience_now(campaign: Campaign) -> tuple[int, bool]:
+    """The audience's size and whether it is a live count (not frozen yet) or final."""
+    if campaign.frozen_at is None and campaign.status != Campaign.Status.CANCELLED:
+        return audience_of(campaign).count(), True
+    return campaign.audience_size, False
+
+
+def _count_audience(form: AudienceForm) -> tuple[int | None, list[str]]:
+    """How many leads the criteria reach now, or what is wrong with them."""
+    if not form.is_valid():
+        return None, [
+            f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
+            for name, errors in form.errors.items()
+        ]
+    try:
+        return audience_leads(clean_audience(form.audience())).count(), []
+    except InvalidInput as error:
+        return None, [detail["message"] for detail in error.details] or [error.message]
+
+
+# --- List, new, edit ------------------------------------------------------------------------
+
+
+@workspace_page
+@require_GET
+def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
+    page = paginate(
+        Campaign.objects.all(),
+        sort="-id",
+        limit=LIST_PAGE_SIZE,
+        cursor=request.GET.get("cursor") or None,
+    )
+    rows = []
+    for campaign in page.items:
+        size, live = _audience_now(campaign)
+        rows.append({"campaign": campaign, "audience": size, "live": live})
+    return render(
+        request,
+        "outreach/campaigns/list.html",
+        {
+            "rows": rows,
+            "next": page.next,
+            "first_page": not request.GET.get("cursor"),
+            "can_manage": can(_user(request), Action.MANAGE_CAMPAIGNS),
+        },
+    )
+
+
+def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | None) -> HttpResponse:
+    count_form = AudienceForm(form.data if form.is_bound else form.initial)
+    count, problems = _count_audience(count_form)
+    return render(
+        request,
+        "outreach/campaigns/form.html",
+        {
+            "form": form,
+            "campaign": campaign,
+            "audience_count": count,
+            "audience_problems": problems,
+            "kept_criteria": form.kept_summary(),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _add_campaign_errors(form: CampaignForm, error: InvalidInput) -> None:
+    fields = {detail["field"]: campaign_error_field(detail["field"]) for detail in error.details}
+    add_domain_errors(form, error.details, fields)
+    if not error.details:
+        form.add_error(None, error.message)
+
+
+@workspace_page
+@require_http_methods(["GET", "POST"])
+def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
+    actor = _user(request)
+    _require_manager(actor)
+    form = CampaignForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            campaign = create_campaign(actor=actor, **form.campaign_values())
+        except InvalidInput as error:
+            _add_campaign_errors(form, error)
+        else:
+            messages.success(
+                request, "Draft saved. Check the preview, send yourself a test, then send it."
+            )
+            return redirect("campaign_detail", campaign.pk)
+    return _form_page(request, form, None)
+
+
+@workspace_page
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+    actor = _user(request)
+    campaign = get_record(Campaign, campaign_id)
+    _require_manager(actor)
+    if not lifecycle.can_edit(campaign):
+        raise CampaignNotEditable(
+            f"This campaign is {campaign.get_status_display().lower()}; only drafts can be "
+            "edited. Cancel it, or copy its text into a new campaign."
+        )
+    if request.method == "GET":
+        return _form_page(request, CampaignForm(initial=campaign_initial(campaign)), campaign)
+    form = CampaignForm(request.POST)
+    if form.is_valid():
+        try:
+            update_campaign(actor=actor, campaign_id=campaign.pk, changes=form.campaign_values())
+        except InvalidInput as error:
+            _add_campaign_errors(form, error)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("campaign_detail", campaign.pk)
+    return _form_page(request, form, campaign)
+
+
+@workspace_page
+@require_GET
+def audience_count(request: HtmxHttpRequest) -> HttpResponse:
+    """The live count under the audience criteria while they are being edited."""
+    count, problems = _count_audience(AudienceForm(request.GET))
+    return render(
+        request,
+        "outreach/campaigns/_audience_count.html",
+        {"audience_count": count, "audience_problems": problems},
+        status=422 if problems else 200,
+    )
+
+
+# --- Detail, progress, actions ------------------------------------------------------------------
+
+
+def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+    size, live_count = _audience_now(campaign)
+    return {
+        "campaign": campaign,
+        "stats": campaign_stats(campaign),
+        "live": lifecycle.is_live(campaign),
+        "allowed": lifecycle.allowed_actions(campaign),
+        "audience": size,
+        "audience_is_live": live_count,
+        "can_manage": can(_user(request), Action.MANAGE_CAMPAIGNS),
+        "schedule_form": ScheduleForm(),
+    }
+
+
+def _messages_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+    """The first messages of the campaign, filtered by `?status=` when it names one."""
+    message_status = request.GET.get("status", "")
+    if message_status not in Message.Status.values:
+        message_status = ""
+    shown = campaign_messages(campaign, status=message_status or None).order_by("id")
+    return {
+        "message_status": message_status,
+        "message_statuses": CAMPAIGN_MESSAGE_STATUSES,
+        "campaign_messages": shown[:MESSAGES_SHOWN],
+    }
+
+
+def _detail_page(
+    request: HttpRequest,
+    campaign_id: int,
+    *,
+    error: DomainError | None = None,
+    schedule_form: ScheduleForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    campaign = get_record(Campaign, campaign_id)
+    try:
+        preview, preview_error = render_preview(campaign), None
+    except DomainError as problem:
+        preview, preview_error = None, problem
+    context = {
+        **_live_context(request, campaign),
+        **_messages_context(request, campaign),
+        "preview": preview,
+        "preview_error": preview_error,
+        "action_error": error,
+        "postal_address_missing": postal_address_missing(),
+    }
+    if schedule_form is not None:
+        context["schedule_form"] = schedule_form
+    return render(request, "outreach/campaigns/detail.html", context, status=status)
+
+
+@workspace_page
+@require_GET
+def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+    return _detail_page(request, campaign_id)
+
+
+@workspace_page
+@require_GET
+def campaign_progress(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+    """The part of the detail page that changes while a campaign sends (polled every 2 s),
+    with the messages table; when the status moved on, the badge and the buttons too."""
+    campaign = get_record(Campaign, campaign_id)
+    context = {
+        **_live_context(request, campaign),
+        **_messages_context(request, campaign),
+        "status_changed": request.GET.get("seen") != campaign.status,
+    }
+    return render(request, "outreach/campaigns/_progress.html", context)
+
+
+def _when(campaign: Campaign) -> str:
+    scheduled = campaign.scheduled_at or timezone.now()
+    return date_format(timezone.localtime(scheduled), "j M Y, H:i") + " UTC"
+
+
+STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str]]] = {
+    "send": (
+        send_campaign,
+        lambda c: f"“{c.name}” is on its way. The progress below follows it as it goes out.",
+    ),
+    "pause": (
+        pause_campaign,
+        lambda c: "Paused. The batch already on its way finishes; resume to send the rest.",
+    ),
+    "resume": (resume_campaign, lambda c: "Sending again, from where it stopped."),
+    "cancel": (
+        cancel_campaign,
+        lambda c: "Cancelled. Email that was not sent yet will never go out.",
+    ),
+}
+
+
+@workspace_page
+@require_POST
+def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> HttpResponse:
+    """The buttons of the detail page. A refusal shows the page again with the reason and
+    the refusal's status (403, 409, 422...)."""
+    if action not in (*STATE_ACTIONS, "schedule", "test", "delete"):
+        raise Http404("No such campaign action.")
+    actor = _user(request)
+    schedule_form = ScheduleForm(request.POST) if action == "schedule" else None
+    try:
+        if action in STATE_ACTIONS:
+            change, success = STATE_ACTIONS[action]
+            messages.success(request, success(change(actor=actor, campaign_id=campaign_id)))
+        elif schedule_form is not None:
+            if not schedule_form.is_valid():
+                return _detail_page(request, campaign_id, schedule_form=schedule_form, status=422)
+            campaign = schedule_campaign(
+                actor=actor, campaign_id=campaign_id, scheduled_at=schedule_form.when()
+            )
+            messages.success(request, f"Scheduled for {_when(campaign)}.")
+        elif action == "test":
+            address = send_campaign_test(actor=actor, campaign_id=campaign_id)
+            messages.success(request, f"Test email sent to {address}. It is marked [Test].")
+        else:
+            name = get_record(Campaign, campaign_id).name
+            delete_campaign(actor=actor, campaign_id=campaign_id)
+            messages.success(request, f"“{name}” is deleted.")
+            return redirect("campaign_list")
+    except DomainError as error:
+        if schedule_form is not None and isinstance(error, InvalidInput):
+            add_domain_errors(schedule_form, error.details)
+        return _detail_page(
+            request, campaign_id, error=error, schedule_form=schedule_form, status=error.status
+        )
+    return redirect("campaign_detail", campaign_id)
+
+
+# --- Email settings ---------------------------------------------------------------------------
+
+
+def _settings_page(
+    request: HttpRequest,
+    form: EmailSettingsForm,
+    *,
+    credentials: WebhookCredentials | None = None,
+) -> HttpResponse:
+    current = get_email_settings()
+    workspace_url = str(request.tenant.url)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "outreach/email_settings.html",
+        {
+            "form": form,
+            "webhook_configured": bool(current.webhook_secret_hash),
+            "webhook_url": f"{workspace_url}/webhooks/postmark",
+            "credentials": credentials,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@workspace_page
+@require_http_methods(["GET", "POST"])
+def email_settings(request: HtmxHttpRequest) -> HttpResponse:
+    actor = _user(request)
+    _require_manager(actor)
+    current = get_email_settings()
+    form = EmailSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"postal_address": current.postal_address, "reply_to": current.reply_to},
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            update_email_settings(actor=actor, changes=dict(form.cleaned_data))
+        except InvalidInput as error:
+            add_domain_errors(form, error.details)
+        else:
+            messages.success(request, "Saved. Every campaign email from now on carries these.")
+            return redirect("email_settings")
+    return _settings_page(request, form)
+
+
+@workspace_page
+@require_POST
+def new_webhook_secret(request: HtmxHttpRequest) -> HttpResponse:
+    """A new password for Postmark's webhook, shown on this one page and never again."""
+    credentials = rotate_webhook_secret(actor=_user(request))
+    current = get_email_settings()
+    form = EmailSettingsForm(
+        initial={"postal_address": current.postal_address, "reply_to": current.reply_to}
+    )
+    return _settings_page(request, form, credentials=credentials)

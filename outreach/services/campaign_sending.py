@@ -1,0 +1,187 @@
+"""A campaign's way out: send now, schedule, pause, resume, cancel, and a test send.
+
+Every change here is one transaction that moves the campaign through outreach.lifecycle,
+which also writes its event and its entry in the public pending-send list, so the periodic
+sweep always knows which sends are due or stalled, whatever happened to the workers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from crm.services.events import record_event
+from outreach.delivery import after_commit_start, cancel_queued, has_in_flight
+from outreach.errors import CampaignNotReady, EmailProviderError
+from outreach.events import CampaignEvent
+from outreach.lifecycle import Pending, Transition, expect, move
+from outreach.mail_templates import check_renders, compile_email
+from outreach.models import Campaign
+from outreach.selectors.audience import audience_leads
+from outreach.selectors.email_settings import postal_address_missing
+from project.errors import InvalidInput, NotFound, field_error
+from project.mail import Email, SendError, send_email
+from tenants.schemas import current_workspace
+
+log = structlog.get_logger(__name__)
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
+
+
+def _locked(campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound("No campaign with this id.")
+    return campaign
+
+
+def check_ready(campaign: Campaign, *, need_audience: bool) -> None:
+    """Everything a campaign needs before it may go out; raises with what to do next."""
+    missing = []
+    if not campaign.subject.strip():
+        missing.append(field_error("subject", "required", "Write a subject."))
+    if not campaign.body_template.strip():
+        missing.append(field_error("body_template", "required", "Write the email's text."))
+    if missing:
+        raise InvalidInput("The campaign is not finished; see details.", details=missing)
+    check_renders(
+        compile_email(
+            subject=campaign.subject, text=campaign.body_template, html=campaign.html_template
+        )
+    )
+    if postal_address_missing():
+        raise CampaignNotReady(
+            "Add your postal address first, in Email settings (or PATCH /api/v1/email/settings): "
+            "the law asks for it in every marketing email, and every campaign email carries it."
+        )
+    if need_audience and not audience_leads(campaign.audience).exists():
+        raise CampaignNotReady(
+            "No lead matches this audience (unsubscribed and bounced leads never do); "
+            "widen the audience first."
+        )
+
+
+@transaction.atomic
+def send_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
+    """Send a draft (or a scheduled campaign) now. The audience is frozen and the email goes
+    out in the background; raises 409 when it is not ready or not in a state to be sent."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _locked(campaign_id)
+    expect(campaign, Transition.SEND)
+    check_ready(campaign, need_audience=True)
+    move(campaign, Transition.SEND, actor=actor, fields={"last_error": ""})
+    after_commit_start(campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def schedule_campaign(*, actor: User | None, campaign_id: int, scheduled_at: datetime) -> Campaign:
+    """Send a draft at a later time (or move a scheduled one); the beat starts it when due."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _locked(campaign_id)
+    now = timezone.now()
+    if scheduled_at <= now or scheduled_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "scheduled_at",
+                    "out_of_range",
+                    "Pick a time in the future, at most a year ahead (with a time zone).",
+                )
+            ]
+        )
+    expect(campaign, Transition.SCHEDULE)
+    check_ready(campaign, need_audience=False)
+    before = campaign.scheduled_at
+    return move(
+        campaign,
+        Transition.SCHEDULE,
+        actor=actor,
+        fields={"scheduled_at": scheduled_at},
+        changes={
+            "scheduled_at": {
+                "before": before.isoformat() if before else None,
+                "after": scheduled_at.isoformat(),
+            }
+        },
+    )
+
+
+@transaction.atomic
+def pause_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
+    """Stop taking new batches; the batch in flight finishes. Resume picks up the rest."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    return move(_locked(campaign_id), Transition.PAUSE, actor=actor)
+
+
+@transaction.atomic
+def resume_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
+    """Carry on sending a paused campaign where it stopped; nobody gets it twice."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = move(_locked(campaign_id), Transition.RESUME, actor=actor, fields={"last_error": ""})
+    after_commit_start(campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def cancel_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
+    """Stop for good: messages not yet sent are marked cancelled and never go out."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = _locked(campaign_id)
+    expect(campaign, Transition.CANCEL)
+    before = campaign.status
+    dropped = cancel_queued(campaign)
+    # A batch in flight keeps the entry: a sender settles (or reconciles) it, then drops it.
+    in_flight = has_in_flight(campaign)
+    return move(
+        campaign,
+        Transition.CANCEL,
+        actor=actor,
+        pending=Pending.ACTIVE if in_flight else Pending.DROP,
+        changes={"status": {"before": before, "after": "cancelled"}, "not_sent": dropped},
+    )
+
+
+def send_campaign_test(*, actor: User, campaign_id: int, lead_id: int | None = None) -> str:
+    """Send the campaign as `lead_id` (or the audience's first lead) would get it, to the
+    person asking, marked [Test]; returns the address. Nothing is counted or logged on leads."""
+    from outreach.selectors.campaigns import render_preview
+    from outreach.selectors.email_settings import sender_of
+
+    require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound("No campaign with this id.")
+    preview = render_preview(campaign, lead_id=lead_id)
+    workspace = current_workspace()
+    _, reply_to = sender_of(workspace)
+    try:
+        send_email(
+            Email(
+                to=actor.email,
+                subject=f"[Test] {preview['subject']}",
+                text_body=preview["text_body"],
+                html_body=preview["html_body"],
+                tag="campaign-test",
+                from_name=workspace.name,
+                reply_to=reply_to,
+            )
+        )
+    except SendError as error:
+        raise EmailProviderError(
+            f"Postmark did not take the test email ({error}). Try again in a minute."
+        ) from None
+    with transaction.atomic():
+        record_event(
+            actor=actor, verb=CampaignEvent.TEST_SENT, obj=campaign, changes={"to": actor.email}
+        )
+    return actor.email

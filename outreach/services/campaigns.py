@@ -1,0 +1,110 @@
+"""Campaign drafts: their templates (checked when saved) and their audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import QuerySet
+
+from accounts.models import User
+from accounts.permissions import Action, require
+from crm.models import Lead
+from crm.services.records import create_record, delete_record, update_record
+from outreach.delivery import has_unsettled
+from outreach.errors import CampaignInFlight, CampaignNotEditable
+from outreach.lifecycle import can_delete, can_edit
+from outreach.mail_templates import compile_template
+from outreach.models import Campaign
+from outreach.selectors.audience import audience_leads, clean_audience
+from project.errors import InvalidInput, field_error
+
+CAMPAIGN_FIELDS = [
+    "name",
+    "channel",
+    "subject",
+    "body_template",
+    "html_template",
+    "audience",
+    "scheduled_at",
+]
+TEMPLATE_FIELDS = ("subject", "body_template", "html_template")
+
+
+def audience_of(campaign: Campaign) -> QuerySet[Lead]:
+    """Who would receive it now: the saved filter, minus anyone without email, unsubscribed
+    or on the suppression list."""
+    return audience_leads(campaign.audience)
+
+
+def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict[str, Any]:
+    cleaned, errors = dict(values), list[dict[str, Any]]()
+    if isinstance(current, Campaign) and not can_edit(current):
+        raise CampaignNotEditable("Only draft campaigns can be edited.")
+    if "name" in cleaned:
+        cleaned["name"] = str(cleaned["name"] or "").strip()
+        if not cleaned["name"] or len(cleaned["name"]) > 200:
+            errors.append(field_error("name", "invalid_length", "Give 1 to 200 characters."))
+    if "channel" in cleaned and cleaned["channel"] != "email":
+        errors.append(field_error("channel", "invalid_choice", "Campaigns send email."))
+    if cleaned.get("audience") is not None:
+        try:
+            cleaned["audience"] = clean_audience(cleaned["audience"])
+        except InvalidInput as error:
+            errors += error.details
+    for field in TEMPLATE_FIELDS:
+        if cleaned.get(field):
+            try:
+                compile_template(str(cleaned[field]), field=field)
+            except InvalidInput as error:
+                errors += error.details
+    if errors:
+        raise InvalidInput(details=errors)
+    return cleaned
+
+
+def create_campaign(*, actor: User | None, **values: Any) -> Campaign:
+    """A draft campaign; templates with a syntax error are refused with their line (422)."""
+    return create_record(
+        Campaign,
+        actor=actor,
+        action=Action.MANAGE_CAMPAIGNS,
+        values=values,
+        clean=clean_campaign,
+        fields=CAMPAIGN_FIELDS,
+        conflict_message="Campaign conflict.",
+    )
+
+
+def update_campaign(*, actor: User | None, campaign_id: int, changes: dict[str, Any]) -> Campaign:
+    """Change a draft (409 once it is scheduled or sent)."""
+    return update_record(
+        Campaign,
+        actor=actor,
+        action=Action.MANAGE_CAMPAIGNS,
+        record_id=campaign_id,
+        changes=changes,
+        clean=clean_campaign,
+        fields=CAMPAIGN_FIELDS,
+        conflict_message="Campaign conflict.",
+    )
+
+
+def delete_campaign(*, actor: User | None, campaign_id: int) -> None:
+    """Delete a campaign that is not on its way out (409 while scheduled, sending, paused,
+    or cancelled with a batch still in flight)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None and (not can_delete(campaign) or has_unsettled(campaign)):
+        raise CampaignInFlight(
+            f"This campaign is {campaign.status} with email on its way; cancel it and wait "
+            "for the batch in flight to settle before deleting it."
+        )
+    delete_record(
+        Campaign,
+        actor=actor,
+        action=Action.MANAGE_CAMPAIGNS,
+        record_id=campaign_id,
+        fields=["name", "status"],
+    )
