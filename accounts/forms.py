@@ -44,12 +44,3 @@ class RoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, label="Key name")
-
-
-def add_domain_errors(
-    form: forms.Form, details: list[dict[str, str]], fields: dict[str, str] | None = None
-) -> None:
-    """Show a DomainError's field details next to the form's own fields."""
-    for detail in details:
-        field = (fields or {}).get(detail["field"], detail["field"])
-        form.add_error(field if field in form.fields else None, detail["message"])

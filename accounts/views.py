@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +20,6 @@ from accounts.forms import (
     NewPasswordForm,
     RoleForm,
     SignInForm,
-    add_domain_errors,
 )
 from accounts.models import OneTimeToken, OutboxEmail, User
 from accounts.permissions import Action, can
@@ -39,10 +37,13 @@ from accounts.services.team import (
     transfer_ownership,
 )
 from accounts.services.tokens import consume_one_time_token, find_one_time_token
-from project.errors import DomainError, InvalidInput, RateLimited
+from project.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
+from project.pages import add_domain_errors, form_problems, page
 from project.ratelimit import enforce_rate_limit
 
 REMEMBER_ME_AGE = timedelta(days=30)
+# Signed-in members only; a DomainError the view lets through becomes the error page.
+workspace_page = page()
 
 
 def _workspace_url(request: HttpRequest) -> str:
@@ -232,7 +233,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@workspace_page
 def team(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
     return render(
@@ -253,11 +254,7 @@ def _run_team_action(request: HttpRequest, action: str, member_id: int | None = 
     if action == "invite":
         form = InviteForm(request.POST)
         if not form.is_valid():
-            raise InvalidInput(
-                details=[
-                    {"field": f, "code": "invalid", "message": m[0]} for f, m in form.errors.items()
-                ]
-            )
+            raise InvalidInput(details=form_problems(form))
         invite_member(
             actor=actor,
             email=form.cleaned_data["email"],
@@ -282,7 +279,7 @@ def _run_team_action(request: HttpRequest, action: str, member_id: int | None = 
         messages.success(request, f"{member.email} now owns the workspace; you are an admin.")
 
 
-@login_required
+@workspace_page
 @require_POST
 def team_action(request: HttpRequest, action: str, member_id: int | None = None) -> HttpResponse:
     try:
@@ -297,19 +294,11 @@ def team_action(request: HttpRequest, action: str, member_id: int | None = None)
     return redirect("/team/")
 
 
-@login_required
+@workspace_page
 def api_keys(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
     if not can(actor, Action.MANAGE_API_KEYS):
-        return render(
-            request,
-            "errors/page.html",
-            {
-                "title": "Not allowed",
-                "message": "Only admins and the owner manage API keys. Ask one of them.",
-            },
-            status=403,
-        )
+        raise Forbidden("Only admins and the owner manage API keys. Ask one of them.")
     form = ApiKeyForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -332,33 +321,17 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@workspace_page
 @require_POST
 def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    try:
-        api_key = revoke_api_key(actor=_user(request), api_key_id=api_key_id, ip=client_ip(request))
-    except DomainError as error:
-        return render(
-            request,
-            "errors/page.html",
-            {"title": "Not allowed", "message": error.message},
-            status=error.status,
-        )
+    api_key = revoke_api_key(actor=_user(request), api_key_id=api_key_id, ip=client_ip(request))
     messages.success(request, f"Key {api_key.name} is revoked.")
     return redirect("/settings/api-keys/")
 
 
-@login_required
+@workspace_page
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """Development only: the emails this workspace would have sent, newest first."""
     if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
-        return render(
-            request,
-            "errors/page.html",
-            {
-                "title": "No outbox here",
-                "message": "Emails are sent through Postmark.",
-            },
-            status=404,
-        )
+        raise NotFound("No outbox here: emails are sent through Postmark.")
     return render(request, "accounts/outbox.html", {"emails": OutboxEmail.objects.all()[:50]})

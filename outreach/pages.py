@@ -6,12 +6,9 @@ renders; a DomainError becomes a page that says what happened, with its status."
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +16,6 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from accounts.forms import add_domain_errors
 from accounts.models import User
 from accounts.permissions import Action, can
 from crm.models import Message
@@ -60,6 +56,7 @@ from outreach.services.email_settings import (
     update_email_settings,
 )
 from project.errors import DomainError, Forbidden, InvalidInput
+from project.pages import add_domain_errors, page
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -70,55 +67,20 @@ CAMPAIGN_MESSAGE_STATUSES = [
     for status in Message.Status
     if status not in (Message.Status.RECEIVED,)
 ]
-ERROR_TITLES = {
-    400: "That did not work",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Not possible right now",
-    422: "Check what you entered",
-    429: "Too many requests",
-    502: "The email provider did not take it",
-}
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-View = Callable[..., HttpResponse]
-
-
-def workspace_page(view: View) -> View:
-    """Signed-in people only (an htmx request of a signed-out visitor sends the whole page to
-    the sign-in form instead of swapping it into a corner); a DomainError the view lets
-    through becomes an error page with its status."""
-
-    @wraps(view)
-    def page(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            if request.htmx:
-                response = HttpResponse(status=401)
-                back = request.htmx.current_url_abs_path or "/"
-                response["HX-Redirect"] = f"/login/?next={quote(back)}"
-                return response
-            return redirect_to_login(request.get_full_path())
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return error_page(request, error)
-
-    return page
-
-
-def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
-    problems = " ".join(detail["message"] for detail in error.details if detail.get("message"))
-    context = {
-        "title": ERROR_TITLES.get(error.status, "That did not work"),
-        "message": f"{error.message} {problems}".strip(),
-    }
+def _back_to_campaigns(request: HttpRequest) -> tuple[str, str] | None:
     if request.path.startswith("/campaigns/"):
-        context.update(action_url="/campaigns/", action_label="Back to campaigns")
-    return render(request, "errors/page.html", context, status=error.status)
+        return ("/campaigns/", "Back to campaigns")
+    return None
+
+
+# Signed-in people only; a DomainError the view lets through becomes the error page.
+workspace_page = page(back=_back_to_campaigns)
 
 
 def _user(request: HttpRequest) -> User:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
-from project.errors import error_response, wants_json
+from project import pages
 
 PAGES = {
     400: (
@@ -33,9 +32,7 @@ PAGES = {
 
 def error_page(request: HttpRequest, status: int) -> HttpResponse:
     code, title, message = PAGES[status]
-    if wants_json(request):
-        return error_response(code, message, status=status)
-    return render(request, "errors/page.html", {"title": title, "message": message}, status=status)
+    return pages.error_page(request, status=status, code=code, title=title, message=message)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

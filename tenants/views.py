@@ -5,10 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.forms import add_domain_errors
 from accounts.models import User
 from accounts.services.audit import client_ip
 from project.errors import DomainError, InvalidInput, RateLimited
+from project.pages import add_domain_errors
 from project.ratelimit import enforce_rate_limit
 from tenants.forms import SignUpForm
 from tenants.services.signup import sign_up

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +19,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import add_domain_errors
 from accounts.models import User
 from accounts.services.audit import client_ip
 from project.errors import (
@@ -29,9 +26,8 @@ from project.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
-    error_response,
-    wants_json,
 )
+from project.pages import add_domain_errors, domain_error_page, page
 from project.ratelimit import enforce_rate_limit
 from tenants.console.forms import NewWorkspaceForm, StaffSignInForm
 from tenants.models import Workspace
@@ -72,37 +68,17 @@ def _staff(request: HttpRequest) -> User:
     return user
 
 
-def _refuse(request: HttpRequest) -> HttpResponse:
-    refusal = NotStaff()
-    if wants_json(request):
-        return error_response(refusal.code, refusal.message, status=refusal.status)
-    context = {
-        "title": "Staff only",
-        "message": refusal.message,
-        "action_url": reverse("console:login"),
-        "action_label": "Sign in to the console",
-    }
-    return _render(request, "errors/page.html", context, status=refusal.status)
-
-
 def _not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
-    context = {"title": "Workspace not found", "message": error.message}
-    return _render(request, "errors/page.html", context, status=404)
+    return domain_error_page(request, error, title="Workspace not found")
 
 
-def staff_only(view: View) -> View:
-    """GET from a non-staff visitor: to the sign-in page; any other method: 403."""
-
-    @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if is_staff(request.user):
-            return view(request, *args, **kwargs)
-        if request.method in ("GET", "HEAD"):
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('console:login')}?{query}")
-        return _refuse(request)
-
-    return guarded
+# GET from a non-staff visitor: to the sign-in page; any other method: 403.
+staff_only = page(
+    login_url="/console/login/",
+    allow=is_staff,
+    refused=NotStaff(),
+    refused_title="Staff only",
+)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
