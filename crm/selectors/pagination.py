@@ -14,15 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from project.errors import DomainError
+from crm.errors import MalformedCursor
 
 MAX_LIMIT = 200
-
-
-class MalformedCursor(DomainError):
-    code = "malformed_cursor"
-    status = 400
-    default_message = "The cursor is not one we gave out; start again without it."
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.events import RecordEvent
 from crm.models import EventLog, Lead, PipelineStage
 from crm.selectors.leads import LeadFilter, filter_leads
 from project.errors import InvalidInput, field_error
@@ -125,7 +126,7 @@ def run_bulk_action(
         [
             EventLog(
                 actor=actor,
-                verb="deleted" if action == BulkAction.DELETE else "updated",
+                verb=RecordEvent.DELETED if action == BulkAction.DELETE else RecordEvent.UPDATED,
                 object_type="lead",
                 object_id=lead_id,
                 changes={**changes, "bulk": action},

@@ -10,6 +10,7 @@ from django.db import models, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.events import RecordEvent
 from crm.models import CustomFieldDefinition, PipelineStage, Product
 from crm.services.events import record_event
 from crm.services.records import create_record, delete_record, update_record
@@ -205,7 +206,10 @@ def reorder_stages(*, actor: User | None, stage_ids: list[int]) -> list[Pipeline
     PipelineStage.objects.bulk_update(stages.values(), ["order"])
     for stage in stages.values():
         record_event(
-            actor=actor, verb="reordered", obj=stage, changes={"order": {"after": stage.order}}
+            actor=actor,
+            verb=RecordEvent.REORDERED,
+            obj=stage,
+            changes={"order": {"after": stage.order}},
         )
     return sorted(stages.values(), key=lambda stage: stage.order)
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from crm.events import RecordEvent
 from crm.models import EventLog, Lead, Message, PipelineStage, Product, Task
 
 DEMO_LEADS = 2000
@@ -159,7 +160,7 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
         events.append(
             EventLog(
                 actor=lead.owner,
-                verb="created",
+                verb=RecordEvent.CREATED,
                 object_type="lead",
                 object_id=lead.pk,
                 changes={"demo": True},

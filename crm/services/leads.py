@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.errors import LeadEmailTaken
+from crm.events import RecordEvent
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from crm.services.events import diff, record_event, snapshot
-from project.errors import Conflict, InvalidInput, NotFound, field_error
+from project.errors import InvalidInput, NotFound, field_error
 
 EDITABLE_FIELDS = [
     "first_name",
@@ -33,24 +35,6 @@ EDITABLE_FIELDS = [
     "consent",
 ]
 MAX_TAGS = 50
-
-
-class LeadEmailTaken(Conflict):
-    code = "lead_email_taken"
-
-    def __init__(self, existing_id: int):
-        super().__init__(
-            "A lead with this email already exists.",
-            details=[
-                {
-                    "field": "email",
-                    "code": "taken",
-                    "existing_id": existing_id,
-                    "message": f"Lead {existing_id} already has this email.",
-                }
-            ],
-        )
-        self.existing_id = existing_id
 
 
 def get_lead(lead_id: int) -> Lead:
@@ -202,7 +186,10 @@ def create_lead(*, actor: User | None, **values: Any) -> Lead:
         _check_identity(lead)  # lost a race on the email: say which lead has it
         raise
     record_event(
-        actor=actor, verb="created", obj=lead, changes=diff({}, snapshot(lead, EDITABLE_FIELDS))
+        actor=actor,
+        verb=RecordEvent.CREATED,
+        obj=lead,
+        changes=diff({}, snapshot(lead, EDITABLE_FIELDS)),
     )
     return lead
 
@@ -227,7 +214,7 @@ def update_lead(*, actor: User | None, lead_id: int, changes: dict[str, Any]) ->
     lead.save()
     changed = diff(before, snapshot(lead, fields))
     if changed:
-        record_event(actor=actor, verb="updated", obj=lead, changes=changed)
+        record_event(actor=actor, verb=RecordEvent.UPDATED, obj=lead, changes=changed)
     return lead
 
 
@@ -239,7 +226,7 @@ def delete_lead(*, actor: User | None, lead_id: int) -> None:
     gone = snapshot(lead, ["email", "first_name", "last_name"])
     record_event(
         actor=actor,
-        verb="deleted",
+        verb=RecordEvent.DELETED,
         obj=lead,
         changes={field: {"before": value, "after": None} for field, value in gone.items()},
     )

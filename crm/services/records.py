@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.events import RecordEvent
 from crm.services.events import diff, record_event, snapshot
 from project.errors import Conflict, NotFound
 
@@ -47,7 +48,10 @@ def create_record(
     record = model(**clean(values, None))
     _save(record, conflict_message)
     record_event(
-        actor=actor, verb="created", obj=record, changes=diff({}, snapshot(record, fields))
+        actor=actor,
+        verb=RecordEvent.CREATED,
+        obj=record,
+        changes=diff({}, snapshot(record, fields)),
     )
     return record
 
@@ -76,7 +80,7 @@ def update_record(
     _save(record, conflict_message)
     changed = diff(before, snapshot(record, list(cleaned)))
     if changed:
-        record_event(actor=actor, verb="updated", obj=record, changes=changed)
+        record_event(actor=actor, verb=RecordEvent.UPDATED, obj=record, changes=changed)
     return record
 
 
@@ -90,7 +94,7 @@ def delete_record(
     gone = snapshot(record, fields)
     record_event(
         actor=actor,
-        verb="deleted",
+        verb=RecordEvent.DELETED,
         obj=record,
         changes={name: {"before": value, "after": None} for name, value in gone.items()},
     )

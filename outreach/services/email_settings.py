@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.services.events import diff, record_event, snapshot
+from outreach.events import EmailSettingsEvent
 from outreach.models import EmailSettings
 from outreach.selectors.email_settings import WEBHOOK_USERNAME, webhook_secret_digest
 from project.errors import InvalidInput, field_error
@@ -52,7 +53,9 @@ def update_email_settings(*, actor: User | None, changes: dict[str, Any]) -> Ema
     email_settings.save()
     changed = diff(before, snapshot(email_settings, SETTINGS_FIELDS))
     if changed:
-        record_event(actor=actor, verb="updated", obj=email_settings, changes=changed)
+        record_event(
+            actor=actor, verb=EmailSettingsEvent.UPDATED, obj=email_settings, changes=changed
+        )
     return email_settings
 
 
@@ -72,7 +75,7 @@ def rotate_webhook_secret(*, actor: User | None) -> WebhookCredentials:
     password = secrets.token_urlsafe(32)
     email_settings.webhook_secret_hash = webhook_secret_digest(password)
     email_settings.save(update_fields=["webhook_secret_hash", "updated_at"])
-    record_event(actor=actor, verb="webhook_secret_rotated", obj=email_settings)
+    record_event(actor=actor, verb=EmailSettingsEvent.WEBHOOK_SECRET_ROTATED, obj=email_settings)
     workspace = current_workspace()
     scheme, _, rest = workspace.url.partition("://")
     return WebhookCredentials(

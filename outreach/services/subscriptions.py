@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import Lead, Message
 from crm.services.events import record_event
+from outreach.events import LeadEmailEvent
 from outreach.models import Campaign, Suppression
 from outreach.selectors.audience import leads_with, suppressions_with
 from project.errors import InvalidInput, field_error
@@ -75,7 +76,7 @@ def unsubscribe_lead(*, lead_id: int, message_id: int | None = None, via: str) -
     if first_time:
         record_event(
             actor=None,
-            verb="unsubscribed",
+            verb=LeadEmailEvent.UNSUBSCRIBED,
             obj=lead,
             changes={
                 "via": via,
@@ -110,7 +111,12 @@ def resubscribe_lead(*, lead_id: int) -> Resubscribed | None:
             else:
                 blocked_by = suppression.get_reason_display()
     if was_unsubscribed:
-        record_event(actor=None, verb="resubscribed", obj=lead, changes={"via": "unsubscribe_link"})
+        record_event(
+            actor=None,
+            verb=LeadEmailEvent.RESUBSCRIBED,
+            obj=lead,
+            changes={"via": "unsubscribe_link"},
+        )
     return Resubscribed(lead, blocked_by)
 
 
@@ -150,6 +156,9 @@ def add_suppression(*, actor: User | None, email: str) -> Suppression:
     suppression = suppressions_of(email)[0]
     if lead is not None:
         record_event(
-            actor=actor, verb="suppressed", obj=lead, changes={"reason": suppression.reason}
+            actor=actor,
+            verb=LeadEmailEvent.SUPPRESSED,
+            obj=lead,
+            changes={"reason": suppression.reason},
         )
     return suppression

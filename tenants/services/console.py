@@ -15,30 +15,13 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from accounts.models import AuditEvent, User
 from accounts.services.audit import record_audit_event
 from accounts.services.users import account_input_errors, create_user
-from project.errors import Conflict, DomainError, Forbidden, InvalidInput
+from project.errors import InvalidInput
+from tenants.errors import NotStaff, PublicWorkspaceUntouchable, StaffCredentialsInvalid
 from tenants.models import Workspace
 from tenants.services.provisioning import create_workspace
 from tenants.services.workspaces import set_workspace_status
 
 log = structlog.get_logger(__name__)
-
-
-class NotStaff(Forbidden):
-    code = "staff_only"
-    default_message = (
-        "Only platform staff can do this. Sign in to the console with a staff account."
-    )
-
-
-class StaffCredentialsInvalid(DomainError):
-    code = "invalid_staff_credentials"
-    status = 401
-    default_message = "That email and password do not match a staff account."
-
-
-class PublicWorkspaceUntouchable(Conflict):
-    code = "public_workspace"
-    default_message = "The platform's own site is not a customer workspace."
 
 
 def is_staff(user: object) -> bool:

@@ -13,7 +13,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services.users import account_input_errors, create_user
-from project.errors import Conflict, InvalidInput, field_error
+from project.errors import InvalidInput, field_error
+from tenants.errors import SlugTaken
 from tenants.models import Domain, Workspace
 from tenants.services.template import clone_template, ensure_template
 
@@ -22,11 +23,6 @@ log = structlog.get_logger(__name__)
 # A DNS label of 3-40 characters: lower-case letters, digits, inner hyphens.
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 NAME_MAX_LENGTH = 100
-
-
-class SlugTaken(Conflict):
-    code = "slug_taken"
-    default_message = "This workspace address is already taken; choose another."
 
 
 def schema_name_for(slug: str) -> str:

@@ -7,7 +7,8 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from project.errors import InvalidInput, field_error
+from project.errors import field_error
+from tenants.errors import ConfirmationMismatch
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 
@@ -21,10 +22,6 @@ def set_workspace_status(*, workspace: Workspace, status: str) -> Workspace:
     workspace.save(update_fields=["status"])
     log.info("workspace_status_changed", workspace_id=workspace.pk, status=status)
     return workspace
-
-
-class ConfirmationMismatch(InvalidInput):
-    code = "confirmation_mismatch"
 
 
 @transaction.atomic
