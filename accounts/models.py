@@ -150,25 +150,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
-
-
-class OutboxEmail(models.Model):
-    """Development outbox: with no Postmark token, every email lands here, never dropped."""
-
-    to = models.CharField(max_length=254)
-    subject = models.CharField(max_length=255)
-    text_body = models.TextField()
-    html_body = models.TextField(blank=True)
-    stream = models.CharField(max_length=64)
-    tag = models.CharField(max_length=64, blank=True)
-    from_email = models.CharField(max_length=320, blank=True)
-    reply_to = models.CharField(max_length=254, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.to}: {self.subject}"

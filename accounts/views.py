@@ -21,7 +21,7 @@ from accounts.forms import (
     RoleForm,
     SignInForm,
 )
-from accounts.models import OneTimeToken, OutboxEmail, User
+from accounts.models import OneTimeToken, User
 from accounts.permissions import Action, can
 from accounts.selectors.team import api_keys_visible_to, team_members
 from accounts.services.api_auth import create_api_key, revoke_api_key
@@ -37,6 +37,7 @@ from accounts.services.team import (
     transfer_ownership,
 )
 from accounts.services.tokens import consume_one_time_token, find_one_time_token
+from mail.models import OutboxEmail
 from project.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from project.pages import add_domain_errors, form_problems, page
 from project.ratelimit import enforce_rate_limit

@@ -159,12 +159,12 @@ def main() -> None:
     from django_tenants.utils import schema_context
 
     from crm.models import Message
+    from mail.gateway import message_payload
     from outreach.delivery.outgoing import Claimed, load_outgoing
     from outreach.models import Campaign, EmailSettings
     from outreach.services.campaign_sending import send_campaign
     from outreach.services.campaigns import create_campaign
     from project.celery import app
-    from project.mail import message_payload
     from tenants.services.provisioning import create_workspace
 
     workspace = create_workspace(

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from crm.services.events import record_event
+from mail.models import PendingSend
 from outreach.errors import CampaignStateConflict
 from outreach.events import CampaignEvent
 from outreach.models import Campaign
-from tenants.models import PendingSend
 from tenants.schemas import current_workspace
 
 Status = Campaign.Status

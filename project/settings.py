@@ -60,7 +60,7 @@ _database["ENGINE"] = "django_tenants.postgresql_backend"
 _database["OPTIONS"] = {"connect_timeout": int(env.get("CRM_DATABASE_CONNECT_TIMEOUT", "3"))}
 _database["TEST"] = {"NAME": f"test_{_database['NAME']}"}
 DATABASES = {"default": _database}
-DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DATABASE_ROUTERS = ("mail.routers.PublicOnlyModels", "django_tenants.routers.TenantSyncRouter")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and broker -------------------------------------------------------------
@@ -97,6 +97,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "accounts",
+    "mail",
     "billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -112,6 +113,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "accounts",
+    "mail",
     "crm",
     "outreach",
 ]

@@ -58,35 +58,3 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return str(self.domain)
-
-
-class PendingSend(models.Model):
-    """A campaign (or, with campaign_id 0, the one-off emails) of a workspace that still has
-    mail to send. Kept in the public schema so that one periodic sweep finds every due or
-    stalled send without visiting each workspace's schema; written in the same transaction
-    as the campaign's own change."""
-
-    DIRECT = 0  # campaign_id of a workspace's one-off emails
-
-    class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Waiting for its time"
-        ACTIVE = "active", "Sending"
-        PAUSED = "paused", "Paused"
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    campaign_id = models.BigIntegerField()
-    state = models.CharField(max_length=16, choices=State.choices)
-    due_at = models.DateTimeField()  # scheduled: when to start
-    heartbeat_at = models.DateTimeField()  # active: the last sign of a sender at work
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "campaign_id"], name="tenants_pending_send_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["state", "due_at"], name="tenants_pending_send_due")]
-
-    def __str__(self) -> str:
-        return f"{self.workspace_id}/{self.campaign_id} {self.state}"

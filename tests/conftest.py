@@ -12,8 +12,9 @@ from django.core.cache import caches
 from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
-from accounts.models import OutboxEmail, User
+from accounts.models import User
 from accounts.services.users import create_user
+from mail.models import OutboxEmail
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace

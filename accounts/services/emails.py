@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from accounts.models import User
-from project.mail import Email, send_email
+from mail.gateway import Email, send_email
 
 
 def _send(*, to: str, template: str, subject: str, context: dict[str, object], tag: str) -> str:

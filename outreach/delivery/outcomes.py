@@ -16,13 +16,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.models import Lead, Message
-from outreach.delivery.outgoing import Outgoing
-from outreach.models import Campaign
-from project.mail import (
+from mail.gateway import (
     Email,
     SendOutcome,
 )
-from tenants.models import PendingSend
+from mail.models import PendingSend
+from outreach.delivery.outgoing import Outgoing
+from outreach.models import Campaign
 
 log = structlog.get_logger(__name__)
 

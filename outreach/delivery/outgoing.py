@@ -11,16 +11,17 @@ from typing import Any
 from django.utils.html import linebreaks
 
 from crm.models import Message
-from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
-from outreach.models import Campaign
-from outreach.selectors.email_settings import sender_of
-from outreach.unsubscribe_links import unsubscribe_url
-from project.mail import (
+from mail.gateway import (
     Email,
     broadcast_stream,
     transactional_stream,
 )
-from tenants.models import PendingSend, Workspace
+from mail.models import PendingSend
+from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
+from outreach.models import Campaign
+from outreach.selectors.email_settings import sender_of
+from outreach.unsubscribe_links import unsubscribe_url
+from tenants.models import Workspace
 from tenants.schemas import current_workspace
 
 

@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Message
-from outreach.delivery.outcomes import Outcome, bump_counters, release, write_outcomes
-from outreach.delivery.outgoing import Outgoing
-from project.mail import (
+from mail.gateway import (
     PermanentSendError,
     TransientSendError,
     find_sent_messages,
 )
+from outreach.delivery.outcomes import Outcome, bump_counters, release, write_outcomes
+from outreach.delivery.outgoing import Outgoing
 
 log = structlog.get_logger(__name__)
 

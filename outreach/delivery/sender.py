@@ -25,6 +25,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.models import Message
+from mail.gateway import (
+    Email,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    send_batch,
+    split_into_batches,
+)
+from mail.models import PendingSend
 from outreach.delivery.outcomes import (
     Outcome,
     bump_counters,
@@ -39,15 +48,7 @@ from outreach.delivery.reconciliation import reconcile_expired
 from outreach.delivery.send_rate import reserve
 from outreach.lifecycle import Transition, can, drop_pending, move
 from outreach.models import Campaign
-from project.mail import (
-    Email,
-    PermanentSendError,
-    SendError,
-    TransientSendError,
-    send_batch,
-    split_into_batches,
-)
-from tenants.models import PendingSend, Workspace
+from tenants.models import Workspace
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from tenants.models import PendingSend, Workspace
+from mail.models import PendingSend
+from tenants.models import Workspace
 
 log = structlog.get_logger(__name__)
 SWEEP_LIMIT = 500

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.services.events import record_event
+from mail.gateway import Email, SendError, send_email
 from outreach.delivery import after_commit_start, cancel_queued, has_in_flight
 from outreach.errors import CampaignNotReady, EmailProviderError
 from outreach.events import CampaignEvent
@@ -25,7 +26,6 @@ from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads
 from outreach.selectors.email_settings import postal_address_missing
 from project.errors import InvalidInput, NotFound, field_error
-from project.mail import Email, SendError, send_email
 from tenants.schemas import current_workspace
 
 log = structlog.get_logger(__name__)

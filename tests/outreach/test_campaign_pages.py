@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts.models import OutboxEmail
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
+from mail.models import OutboxEmail
 from outreach.models import Campaign, EmailSettings
 from tests.conftest import add_member, sign_in_client
 from tests.crm.test_leads_api import api

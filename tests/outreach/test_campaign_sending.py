@@ -15,10 +15,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, Message
+from mail.models import PendingSend
 from outreach.delivery import start_campaign
 from outreach.delivery.sender import deliver
 from outreach.models import Campaign, Suppression
-from tenants.models import PendingSend
 from tests.crm.test_leads_api import api, patch, post
 from tests.fakes import FakePostmark
 from tests.outreach.email_support import (

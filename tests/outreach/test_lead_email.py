@@ -8,9 +8,9 @@ from collections import Counter
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, EventLog, Lead, Message
+from mail.models import PendingSend
 from outreach.delivery.sender import deliver
 from outreach.models import Suppression
-from tenants.models import PendingSend
 from tests.conftest import add_member, bearer_client
 from tests.crm.test_leads_api import api, patch, post
 from tests.outreach.email_support import add_leads, set_postal_address

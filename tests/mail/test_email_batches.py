@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from project.mail import (
+from mail.gateway import (
     Email,
     PermanentSendError,
     TransientSendError,
@@ -107,7 +107,7 @@ def test_a_refused_token_is_permanent(postmark: FakePostmark) -> None:
 
 
 def test_batches_are_cut_at_500_messages_and_at_the_payload_limit() -> None:
-    from project.mail import payload_size, split_into_batches
+    from mail.gateway import payload_size, split_into_batches
 
     by_count = [len(batch) for batch in split_into_batches(emails(1201))]
     one_size = payload_size(emails(1)[0]) + 1
@@ -135,7 +135,7 @@ def test_search_reads_every_page_of_results(postmark: FakePostmark) -> None:
 def test_the_outbox_gateway_stores_batches_and_finds_them_by_metadata(make_workspace) -> None:
     from django_tenants.utils import schema_context
 
-    from project.mail import OutboxGateway
+    from mail.gateway import OutboxGateway
 
     fixture = make_workspace()
     with schema_context(fixture.workspace.schema_name):

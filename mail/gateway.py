@@ -23,7 +23,7 @@ from django.conf import settings
 from postmarker.core import PostmarkClient
 from postmarker.exceptions import ClientError
 
-from accounts.models import OutboxEmail
+from mail.models import OutboxEmail
 
 log = structlog.get_logger(__name__)
 
