@@ -59,3 +59,13 @@ def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
             search__contains=criteria.q.strip().upper()
         )
     return leads
+
+
+def lead_table_name() -> str:
+    """The leads table, for the platform's console figures across schemas."""
+    return str(Lead._meta.db_table)
+
+
+def count_leads() -> int:
+    """Leads in the workspace the connection is on."""
+    return Lead.objects.count()

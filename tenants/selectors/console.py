@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import AuditEvent, User
+from crm.selectors.leads import count_leads, lead_table_name
 from project.errors import NotFound
 from tenants.models import Domain, Workspace
 
@@ -27,7 +28,6 @@ PER_PAGE = 50
 FREE_PLAN = "Free"
 # Read by table name, not through crm.models.Lead, so that a schema whose migrations lag
 # behind (or a database from before the CRM models) still lists with 0 leads.
-LEAD_TABLE = "crm_lead"
 # Owner-email search reads every workspace schema; this many go into one UNION ALL statement.
 OWNER_SEARCH_BATCH = 200
 MEMBER_AUDIT_LIMIT = 50
@@ -191,7 +191,7 @@ def describe_workspace(*, workspace: Workspace) -> WorkspaceDetail:
             key=lambda member: (ROLE_ORDER.get(member.role, len(ROLE_ORDER)), member.email),
         )
         audit_events = _audit_rows(AuditEvent.objects.order_by("-at", "-pk")[:MEMBER_AUDIT_LIMIT])
-        lead_count = _count_leads() if has_leads else 0
+        lead_count = count_leads() if has_leads else 0
     return WorkspaceDetail(
         workspace=workspace,
         domains=domains,
@@ -244,22 +244,15 @@ def _schemas_with_lead_table(schema_names: Iterable[str]) -> set[str]:
             "SELECT n.nspname FROM pg_catalog.pg_class c"
             " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
             " WHERE c.relname = %s AND c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)",
-            [LEAD_TABLE, names],
+            [lead_table_name(), names],
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-def _count_leads() -> int:
-    """Rows of the leads table in the schema the connection is on."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(LEAD_TABLE)}")  # noqa: S608
-        return int(cursor.fetchone()[0])
 
 
 def _schema_figures(schema_name: str, *, has_leads: bool) -> _SchemaFigures:
     """Owner email, active users and leads of one workspace in one statement."""
     users = connection.ops.quote_name(User._meta.db_table)
-    leads_table = connection.ops.quote_name(LEAD_TABLE)
+    leads_table = connection.ops.quote_name(lead_table_name())
     leads = f"(SELECT count(*) FROM {leads_table})" if has_leads else "0"  # noqa: S608
     with schema_context(schema_name), connection.cursor() as cursor:
         cursor.execute(
