@@ -37,7 +37,7 @@ from accounts.services.team import (
     transfer_ownership,
 )
 from accounts.services.tokens import consume_one_time_token, find_one_time_token
-from mail.models import OutboxEmail
+from mail.selectors import latest_outbox_emails
 from project.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from project.pages import add_domain_errors, form_problems, page
 from project.ratelimit import enforce_rate_limit
@@ -335,4 +335,4 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
     """Development only: the emails this workspace would have sent, newest first."""
     if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
         raise NotFound("No outbox here: emails are sent through Postmark.")
-    return render(request, "accounts/outbox.html", {"emails": OutboxEmail.objects.all()[:50]})
+    return render(request, "accounts/outbox.html", {"emails": latest_outbox_emails()})

@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.permissions import Action, can
 from crm.models import Message
 from crm.selectors.pagination import paginate
-from crm.services.records import get_record
+from crm.selectors.records import get_record
 from outreach import lifecycle
 from outreach.errors import CampaignNotEditable
 from outreach.forms import (
@@ -33,7 +33,12 @@ from outreach.forms import (
 )
 from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads, clean_audience
-from outreach.selectors.campaigns import campaign_messages, campaign_stats, render_preview
+from outreach.selectors.campaigns import (
+    campaign_messages,
+    campaign_stats,
+    campaigns,
+    render_preview,
+)
 from outreach.selectors.email_settings import email_settings as get_email_settings
 from outreach.selectors.email_settings import postal_address_missing
 from outreach.services.campaign_sending import (
@@ -45,7 +50,6 @@ from outreach.services.campaign_sending import (
     send_campaign_test,
 )
 from outreach.services.campaigns import (
-    audience_of,
     create_campaign,
     delete_campaign,
     update_campaign,
@@ -101,7 +105,7 @@ def _require_manager(user: User) -> None:
 def _audience_now(campaign: Campaign) -> tuple[int, bool]:
     """The audience's size and whether it is a live count (not frozen yet) or final."""
     if campaign.frozen_at is None and campaign.status != Campaign.Status.CANCELLED:
-        return audience_of(campaign).count(), True
+        return audience_leads(campaign.audience).count(), True
     return campaign.audience_size, False
 
 
@@ -125,7 +129,7 @@ def _count_audience(form: AudienceForm) -> tuple[int | None, list[str]]:
 @require_GET
 def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
     page = paginate(
-        Campaign.objects.all(),
+        campaigns(),
         sort="-id",
         limit=LIST_PAGE_SIZE,
         cursor=request.GET.get("cursor") or None,

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.models import Lead
+from crm.selectors.leads import find_lead
 from outreach.selectors.email_settings import webhook_credentials_valid
 from outreach.services.postmark_events import apply_postmark_event
 from outreach.services.subscriptions import resubscribe_lead, unsubscribe_lead
@@ -38,7 +39,7 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
 
 def _link(token: str) -> tuple[UnsubscribeLink, Lead] | None:
     link = read_unsubscribe_token(schema_name=current_schema(), token=token)
-    lead = Lead.objects.filter(pk=link.lead_id).first() if link else None
+    lead = find_lead(link.lead_id) if link else None
     if link is None or lead is None:
         return None
     return link, lead

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import User
+from accounts.selectors.team import active_member_count
 from accounts.services.audit import client_ip
 from project.errors import DomainError, InvalidInput, RateLimited
 from project.pages import add_domain_errors
@@ -43,5 +43,5 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"member_count": User.objects.filter(is_active=True).count()}
+    context = {"member_count": active_member_count()}
     return render(request, "tenants/home.html", context)

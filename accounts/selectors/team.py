@@ -17,3 +17,7 @@ def api_keys_visible_to(actor: User) -> QuerySet[ApiKey]:
     """All keys of the workspace, newest first; only for those who manage keys."""
     require(actor, Action.MANAGE_API_KEYS)
     return ApiKey.objects.select_related("created_by").order_by("-created_at")
+
+
+def active_member_count() -> int:
+    return User.objects.filter(is_active=True).count()

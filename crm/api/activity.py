@@ -12,10 +12,10 @@ from pydantic import ConfigDict, StringConstraints
 from accounts.authentication import acting_user
 from crm.models import Message, Task
 from crm.selectors.activity import filter_messages, filter_tasks, lead_timeline
+from crm.selectors.leads import get_lead
 from crm.selectors.pagination import MAX_LIMIT, paginate
+from crm.selectors.records import get_record
 from crm.services.activity import create_task, delete_task, log_message, update_task
-from crm.services.leads import get_lead
-from crm.services.records import get_record
 
 router = Router(tags=["tasks and messages"])
 FORBID = ConfigDict(extra="forbid")

@@ -12,7 +12,9 @@ from pydantic import ConfigDict
 
 from accounts.authentication import acting_user
 from crm.models import CustomFieldDefinition, PipelineStage, Product
+from crm.selectors.catalog import custom_fields, pipeline_stages, products
 from crm.selectors.pagination import MAX_LIMIT, paginate
+from crm.selectors.records import get_record
 from crm.services.catalog import (
     create_field_definition,
     create_product,
@@ -25,7 +27,6 @@ from crm.services.catalog import (
     update_product,
     update_stage,
 )
-from crm.services.records import get_record
 
 router = Router(tags=["products and pipeline"])
 FORBID = ConfigDict(extra="forbid")
@@ -154,7 +155,7 @@ def _sent(payload: Schema) -> dict[str, Any]:
 
 @router.get("/products", response=ProductPage)
 def list_products(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    page = paginate(Product.objects.all(), sort="id", limit=params.limit, cursor=params.cursor)
+    page = paginate(products(), sort="id", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}
 
 
@@ -182,7 +183,7 @@ def remove_product(request: HttpRequest, product_id: int) -> Status:
 @router.get("/pipeline-stages", response=list[StageOut])
 def list_stages(request: HttpRequest) -> list[PipelineStage]:
     """The pipeline, in order."""
-    return list(PipelineStage.objects.order_by("order", "id"))
+    return pipeline_stages()
 
 
 @router.post("/pipeline-stages", response={201: StageOut})
@@ -209,7 +210,7 @@ def remove_stage(request: HttpRequest, stage_id: int) -> Status:
 
 @router.get("/custom-fields", response=list[FieldOut])
 def list_fields(request: HttpRequest) -> list[CustomFieldDefinition]:
-    return list(CustomFieldDefinition.objects.all())
+    return custom_fields()
 
 
 @router.post("/custom-fields", response={201: FieldOut})

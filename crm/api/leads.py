@@ -15,12 +15,12 @@ from pydantic import ConfigDict, StringConstraints
 from accounts.authentication import acting_user
 from crm.models import Lead, LeadImport
 from crm.selectors.export import export_rows
-from crm.selectors.leads import SORTS, LeadFilter, filter_leads
+from crm.selectors.leads import SORTS, LeadFilter, filter_leads, get_lead
 from crm.selectors.pagination import MAX_LIMIT, paginate
+from crm.selectors.records import get_record
 from crm.services.bulk import BulkResult, run_bulk_action
 from crm.services.lead_import import start_import
-from crm.services.leads import create_lead, delete_lead, get_lead, update_lead
-from crm.services.records import get_record
+from crm.services.leads import create_lead, delete_lead, update_lead
 from project.errors import InvalidInput, field_error
 
 router = Router(tags=["leads"])

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from crm.models import Lead, lead_search_expression
+from project.errors import NotFound
 
 SORTS = ("created_at", "-created_at", "updated_at", "-updated_at", "last_name", "-last_name")
 
@@ -69,3 +70,14 @@ def lead_table_name() -> str:
 def count_leads() -> int:
     """Leads in the workspace the connection is on."""
     return Lead.objects.count()
+
+
+def get_lead(lead_id: int) -> Lead:
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound("No lead with this id.")
+    return lead
+
+
+def find_lead(lead_id: int) -> Lead | None:
+    return Lead.objects.filter(pk=lead_id).first()

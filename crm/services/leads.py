@@ -15,6 +15,7 @@ from accounts.permissions import Action, require
 from crm.errors import LeadEmailTaken
 from crm.events import RecordEvent
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
+from crm.selectors.leads import get_lead
 from crm.services.events import diff, record_event, snapshot
 from project.errors import InvalidInput, NotFound, field_error
 
@@ -35,13 +36,6 @@ EDITABLE_FIELDS = [
     "consent",
 ]
 MAX_TAGS = 50
-
-
-def get_lead(lead_id: int) -> Lead:
-    lead = Lead.objects.filter(pk=lead_id).first()
-    if lead is None:
-        raise NotFound("No lead with this id.")
-    return lead
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:

@@ -10,18 +10,12 @@ from django.db import IntegrityError, models, transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.events import RecordEvent
+from crm.selectors.records import get_record
 from crm.services.events import diff, record_event, snapshot
 from project.errors import Conflict, NotFound
 
 M = TypeVar("M", bound=models.Model)
 Cleaner = Callable[[dict[str, Any], models.Model | None], dict[str, Any]]
-
-
-def get_record(model: type[M], record_id: int) -> M:
-    record = model._default_manager.filter(pk=record_id).first()
-    if record is None:
-        raise NotFound(f"No {model._meta.verbose_name} with this id.")
-    return record
 
 
 def _save(record: models.Model, conflict_message: str) -> None:

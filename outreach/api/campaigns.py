@@ -15,10 +15,16 @@ from crm.api.leads import LeadOut
 from crm.models import Message
 from crm.selectors.analytics import summary
 from crm.selectors.pagination import MAX_LIMIT, paginate
-from crm.services.records import get_record
+from crm.selectors.records import get_record
 from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads, clean_audience
-from outreach.selectors.campaigns import campaign_messages, campaign_stats, render_preview
+from outreach.selectors.campaigns import (
+    audience_preview,
+    campaign_messages,
+    campaign_stats,
+    campaigns,
+    render_preview,
+)
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -28,7 +34,6 @@ from outreach.services.campaign_sending import (
     send_campaign_test,
 )
 from outreach.services.campaigns import (
-    audience_of,
     create_campaign,
     delete_campaign,
     update_campaign,
@@ -245,7 +250,7 @@ class SummaryParams(Schema):
 
 @router.get("/campaigns", response=CampaignPage)
 def list_campaigns(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    page = paginate(Campaign.objects.all(), sort="-id", limit=params.limit, cursor=params.cursor)
+    page = paginate(campaigns(), sort="-id", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}
 
 
@@ -278,8 +283,7 @@ def remove_campaign(request: HttpRequest, campaign_id: int) -> Status:
 @router.get("/campaigns/{int:campaign_id}/audience", response=AudienceOut)
 def preview_audience(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """How many leads the campaign would reach now, and the first few of them."""
-    audience = audience_of(get_record(Campaign, campaign_id))
-    return {"count": audience.count(), "sample": list(audience.order_by("-created_at")[:5])}
+    return audience_preview(get_record(Campaign, campaign_id))
 
 
 @router.post("/audiences/count", response=AudienceCountOut)

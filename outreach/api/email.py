@@ -15,6 +15,7 @@ from crm.api.activity import MessageOut
 from crm.models import Message
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from outreach.models import EmailSettings, Suppression
+from outreach.selectors.audience import suppressions
 from outreach.selectors.email_settings import email_settings as get_email_settings
 from outreach.services.email_settings import (
     rotate_webhook_secret,
@@ -128,10 +129,9 @@ def new_webhook_secret(request: HttpRequest) -> Any:
 @router.get("/suppressions", response=SuppressionPage)
 def list_suppressions(request: HttpRequest, params: Query[SuppressionParams]) -> dict[str, Any]:
     """Addresses this workspace never emails, and why."""
-    suppressions = Suppression.objects.all()
-    if params.reason:
-        suppressions = suppressions.filter(reason=params.reason)
-    page = paginate(suppressions, sort="-id", limit=params.limit, cursor=params.cursor)
+    page = paginate(
+        suppressions(reason=params.reason), sort="-id", limit=params.limit, cursor=params.cursor
+    )
     return {"items": page.items, "next": page.next}
 
 

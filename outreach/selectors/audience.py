@@ -141,3 +141,8 @@ def leads_with(email: str) -> QuerySet[Lead]:
 
 def is_suppressed(email: str) -> bool:
     return suppressions_with(email).exists()
+
+
+def suppressions(*, reason: str | None = None) -> QuerySet[Suppression]:
+    found = Suppression.objects.all()
+    return found.filter(reason=reason) if reason else found

@@ -126,3 +126,13 @@ def render_preview(campaign: Campaign, *, lead_id: int | None = None) -> dict[st
         "text_body": rendered.text_body,
         "html_body": rendered.html_body,
     }
+
+
+def campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.all()
+
+
+def audience_preview(campaign: Campaign, *, sample: int = 5) -> dict[str, Any]:
+    """How many leads the campaign would reach now, and the newest few of them."""
+    audience = audience_leads(campaign.audience)
+    return {"count": audience.count(), "sample": list(audience.order_by("-created_at")[:sample])}

@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from crm.models import Lead
 from crm.services.records import create_record, delete_record, update_record
 from outreach.delivery import has_unsettled
 from outreach.errors import CampaignInFlight, CampaignNotEditable
 from outreach.lifecycle import can_delete, can_edit
 from outreach.mail_templates import compile_template
 from outreach.models import Campaign
-from outreach.selectors.audience import audience_leads, clean_audience
+from outreach.selectors.audience import clean_audience
 from project.errors import InvalidInput, field_error
 
 CAMPAIGN_FIELDS = [
@@ -29,12 +27,6 @@ CAMPAIGN_FIELDS = [
     "scheduled_at",
 ]
 TEMPLATE_FIELDS = ("subject", "body_template", "html_template")
-
-
-def audience_of(campaign: Campaign) -> QuerySet[Lead]:
-    """Who would receive it now: the saved filter, minus anyone without email, unsubscribed
-    or on the suppression list."""
-    return audience_leads(campaign.audience)
 
 
 def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from django.db import transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import Lead, Message
+from crm.selectors.leads import get_lead
 from crm.services.events import record_event
-from crm.services.leads import get_lead
 from outreach.delivery import after_commit_deliver_direct
 from outreach.errors import RecipientSuppressed
 from outreach.events import LeadEmailEvent
