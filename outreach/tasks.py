@@ -6,12 +6,13 @@ from __future__ import annotations
 import structlog
 
 from crm.tasks import in_workspace
+from outreach.delivery.start import DELIVER_DIRECT_JOB, DELIVER_JOB, START_JOB
 from project.celery import app
 
 log = structlog.get_logger(__name__)
 
 
-@app.task(name="outreach.start_campaign", acks_late=True)
+@app.task(name=START_JOB, acks_late=True)
 def start_campaign_job(campaign_id: int) -> str:
     """Freeze a sending campaign's audience (once) and queue its senders."""
     from outreach.delivery import start_campaign
@@ -21,7 +22,7 @@ def start_campaign_job(campaign_id: int) -> str:
     return campaign.status if campaign else "gone"
 
 
-@app.task(name="outreach.deliver_campaign", acks_late=True)
+@app.task(name=DELIVER_JOB, acks_late=True)
 def deliver_campaign_job(campaign_id: int) -> str:
     """Send a campaign's queued messages; hands over to a fresh job after a while."""
     from outreach.delivery import deliver
@@ -42,7 +43,7 @@ def deliver_campaign_job(campaign_id: int) -> str:
     return run.outcome
 
 
-@app.task(name="outreach.deliver_direct_messages", acks_late=True)
+@app.task(name=DELIVER_DIRECT_JOB, acks_late=True)
 def deliver_direct_messages_job() -> str:
     """Send the workspace's queued one-off emails."""
     from outreach.delivery import deliver

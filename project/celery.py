@@ -45,3 +45,13 @@ def bind_task_context(task: Any = None, task_id: str | None = None, **kwargs: An
 @task_postrun.connect
 def clear_task_context(**kwargs: Any) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+def queue_job(name: str, *args: Any) -> None:
+    """Queue a registered job by its name. Services and the delivery engine dispatch jobs
+    this way, so they never import the edge (an app's tasks module) that defines them."""
+    if name not in app.tasks:
+        # A web process imports the apps' tasks modules only when first asked (a worker
+        # does it at start): the same discovery the worker runs.
+        app.loader.import_default_modules()
+    app.tasks[name].delay(*args)

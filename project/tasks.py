@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import structlog
+from django.db import connection
 
 from project.celery import app
-from tenants.schemas import current_schema
 
 log = structlog.get_logger(__name__)
 
@@ -15,4 +15,5 @@ def ping() -> dict[str, str]:
     """Answers from inside the workspace schema the task was queued from."""
     context = structlog.contextvars.get_contextvars()
     log.info("worker_ping")
-    return {"schema": current_schema(), "request_id": str(context.get("request_id"))}
+    schema = str(getattr(connection, "schema_name", "public"))  # django-tenants sets it
+    return {"schema": schema, "request_id": str(context.get("request_id"))}

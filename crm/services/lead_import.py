@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import CustomFieldDefinition, Lead, LeadImport
 from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
+from project.celery import queue_job
 from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,8 @@ MAX_REPORTED_ERRORS = 1000
 PROGRESS_EVERY = 5000
 TRUE = {"1", "true", "yes", "y", "on"}
 FALSE = {"", "0", "false", "no", "n", "off"}
+
+IMPORT_JOB = "crm.import_leads"  # crm.tasks.import_leads, queued by name
 
 
 @dataclass
@@ -378,7 +381,5 @@ def start_import(
     )
     if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
         return run_import(lead_import)
-    from crm.tasks import import_leads
-
-    transaction.on_commit(lambda: import_leads.delay(lead_import.pk))
+    transaction.on_commit(lambda: queue_job(IMPORT_JOB, lead_import.pk))
     return lead_import

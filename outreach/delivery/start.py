@@ -14,9 +14,14 @@ from outreach.events import CampaignEvent
 from outreach.lifecycle import Pending, Transition, drop_pending, keep_pending, move
 from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads
+from project.celery import queue_job
 
 log = structlog.get_logger(__name__)
 IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+# The jobs (outreach.tasks) the engine queues, by name: the engine never imports its edges.
+START_JOB = "outreach.start_campaign"
+DELIVER_JOB = "outreach.deliver_campaign"
+DELIVER_DIRECT_JOB = "outreach.deliver_direct_messages"
 
 
 @transaction.atomic
@@ -97,24 +102,18 @@ def has_unsettled(campaign: Campaign) -> bool:
 
 
 def after_commit_start(campaign_id: int) -> None:
-    from outreach.tasks import start_campaign_job
-
-    transaction.on_commit(lambda: start_campaign_job.delay(campaign_id))
+    transaction.on_commit(lambda: queue_job(START_JOB, campaign_id))
 
 
 def after_commit_deliver(campaign_id: int, *, senders: int | None = None) -> None:
-    from outreach.tasks import deliver_campaign_job
-
     count = senders or max(1, settings.CRM_SEND_PARALLEL)
 
     def dispatch() -> None:
         for _ in range(count):
-            deliver_campaign_job.delay(campaign_id)
+            queue_job(DELIVER_JOB, campaign_id)
 
     transaction.on_commit(dispatch)
 
 
 def after_commit_deliver_direct() -> None:
-    from outreach.tasks import deliver_direct_messages_job
-
-    transaction.on_commit(lambda: deliver_direct_messages_job.delay())
+    transaction.on_commit(lambda: queue_job(DELIVER_DIRECT_JOB))

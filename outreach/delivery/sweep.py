@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from mail.models import PendingSend
+from outreach.delivery.start import DELIVER_DIRECT_JOB, START_JOB
+from project.celery import queue_job
 from tenants.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -44,13 +46,11 @@ def sweep() -> int:
         )
         if not claimed:
             continue
-        from outreach.tasks import deliver_direct_messages_job, start_campaign_job
-
         with tenant_context(entry.workspace):
             if entry.campaign_id == PendingSend.DIRECT:
-                deliver_direct_messages_job.delay()
+                queue_job(DELIVER_DIRECT_JOB)
             else:
-                start_campaign_job.delay(entry.campaign_id)
+                queue_job(START_JOB, entry.campaign_id)
         restarted += 1
         log.info(
             "pending_send_restarted",
