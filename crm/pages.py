@@ -50,6 +50,7 @@ from crm.services.email_settings import (
     update_email_settings,
 )
 from crm.services.records import get_record
+from project.content_security import shows_email_html
 from project.errors import Conflict, DomainError, Forbidden, InvalidInput
 
 LIST_PAGE_SIZE = 50
@@ -313,6 +314,7 @@ def _detail_page(
     return render(request, "crm/campaigns/detail.html", context, status=status)
 
 
+@shows_email_html
 @workspace_page
 @require_GET
 def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
@@ -355,6 +357,7 @@ STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str
 }
 
 
+@shows_email_html
 @workspace_page
 @require_POST
 def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> HttpResponse:
