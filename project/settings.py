@@ -221,7 +221,8 @@ try:
 except config.ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 # Sign-up on the apex hands over to the new workspace's domain: a form's redirect may go
-# to our own subdomains, and nowhere else.
+# to our own subdomains, and nowhere else (browsers apply form-action to the redirect too,
+# so a form answered by a redirect to a payment page needs that page's origin here).
 _public_port = f":{CRM_PUBLIC_PORT}" if CRM_PUBLIC_PORT else ""
 _own_origins = [
     f"{CRM_PUBLIC_SCHEME}://{CRM_BASE_DOMAIN}{_public_port}",
