@@ -59,6 +59,7 @@ from outreach.services.email_settings import (
     rotate_webhook_secret,
     update_email_settings,
 )
+from project.content_security import shows_email_html
 from project.errors import DomainError, Forbidden, InvalidInput
 from project.pages import add_domain_errors, page
 
@@ -287,6 +288,7 @@ def _detail_page(
     return render(request, "outreach/campaigns/detail.html", context, status=status)
 
 
+@shows_email_html
 @workspace_page
 @require_GET
 def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
@@ -329,6 +331,7 @@ STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str
 }
 
 
+@shows_email_html
 @workspace_page
 @require_POST
 def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> HttpResponse:

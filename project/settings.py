@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -107,6 +108,7 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "ninja",
     "django_htmx",
+    "csp",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -145,10 +147,13 @@ CRM_RESERVED_SLUGS = frozenset(
 
 MIDDLEWARE = [
     "project.middleware.RequestLogMiddleware",
+    # Security headers first: /healthz, unknown hosts and static files answer early, below.
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.health.HealthCheckMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
     "project.middleware.ApiErrorShapeMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,7 +162,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "project.middleware.BindUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 TEMPLATES = [
@@ -203,7 +207,45 @@ CSRF_COOKIE_SECURE = STRICT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STRICT else None
+
+# --- Security headers (every answer: see MIDDLEWARE) ---------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# HSTS only where the site is served over https: dev and test are plain http on localhost.
+SECURE_HSTS_SECONDS = int(env.get("CRM_HSTS_SECONDS", "31536000")) if STRICT else 0
+try:
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = config.parse_bool(
+        "CRM_HSTS_INCLUDE_SUBDOMAINS", env.get("CRM_HSTS_INCLUDE_SUBDOMAINS"), default=True
+    )
+    SECURE_HSTS_PRELOAD = config.parse_bool(
+        "CRM_HSTS_PRELOAD", env.get("CRM_HSTS_PRELOAD"), default=False
+    )
+except config.ConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+# Sign-up on the apex hands over to the new workspace's domain: a form's redirect may go
+# to our own subdomains, and nowhere else (browsers apply form-action to the redirect too,
+# so a form answered by a redirect to a payment page needs that page's origin here).
+_public_port = f":{CRM_PUBLIC_PORT}" if CRM_PUBLIC_PORT else ""
+_own_origins = [
+    f"{CRM_PUBLIC_SCHEME}://{CRM_BASE_DOMAIN}{_public_port}",
+    f"{CRM_PUBLIC_SCHEME}://*.{CRM_BASE_DOMAIN}{_public_port}",
+]
+# Scripts and styles only from our static files (htmx included): no inline code, no eval.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF, *_own_origins],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 # --- Rate limits -------------------------------------------------------------------------
 RATELIMIT_USE_CACHE = "default"
