@@ -49,7 +49,7 @@ HTML = (
 
 def start_double() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes", "0"],
+        [sys.executable, "-m", "tests.support.fakes", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

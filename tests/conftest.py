@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
@@ -10,18 +9,21 @@ from itertools import count
 import pytest
 from django.core.cache import caches
 from django.test import Client, override_settings
-from django_tenants.utils import schema_context
 
-from accounts.models import User
-from accounts.services.users import create_user
-from mail.models import OutboxEmail
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace
 from tenants.services.template import refresh_template
-from tests.fakes import FakePostmark, fake_postmark
+from tests.support.clients import (  # noqa: F401 - helpers many test modules import from here
+    OWNER_PASSWORD,
+    add_member,
+    bearer_client,
+    link_in,
+    outbox_of,
+    sign_in_client,
+)
+from tests.support.fakes import FakePostmark, fake_postmark
 
-OWNER_PASSWORD = "correct horse battery staple"
 _slugs = count(1)
 
 
@@ -106,45 +108,6 @@ def two_workspaces(
 @pytest.fixture
 def apex_client(db: None) -> Client:
     return Client(HTTP_HOST="localhost")
-
-
-def outbox_of(workspace: Workspace) -> list[OutboxEmail]:
-    """Emails the workspace 'sent' through the development outbox, oldest first."""
-    with schema_context(workspace.schema_name):
-        return list(OutboxEmail.objects.order_by("created_at", "pk"))
-
-
-def link_in(email: OutboxEmail, path: str) -> str:
-    """The path and query of the first link to `path` in an email's text."""
-    match = re.search(rf"https?://[^/\s]+({re.escape(path)}\S*)", email.text_body)
-    assert match, f"no link to {path} in:\n{email.text_body}"
-    return match.group(1)
-
-
-def add_member(workspace: Workspace, role: str, email: str | None = None) -> User:
-    with schema_context(workspace.schema_name):
-        return create_user(
-            email=email or f"{role}@{workspace.slug}.example", password=OWNER_PASSWORD, role=role
-        )
-
-
-def sign_in_client(workspace: Workspace, email: str, password: str = OWNER_PASSWORD) -> Client:
-    client = Client(HTTP_HOST=workspace.primary_host)
-    response = client.post("/login/", {"email": email, "password": password})
-    assert response.status_code == 302, response.content
-    return client
-
-
-def bearer_client(workspace: Workspace, email: str, password: str = OWNER_PASSWORD) -> Client:
-    """A client of the workspace's API carrying an access token from POST /auth/token."""
-    response = Client(HTTP_HOST=workspace.primary_host).post(
-        "/api/v1/auth/token",
-        {"email": email, "password": password},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    token = response.json()["access_token"]
-    return Client(HTTP_HOST=workspace.primary_host, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 @pytest.fixture

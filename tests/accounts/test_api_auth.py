@@ -6,7 +6,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import ApiKey, AuditEvent
-from tests.conftest import OWNER_PASSWORD, add_member, sign_in_client
+from tests.support.clients import OWNER_PASSWORD, add_member, sign_in_client
 
 
 def get_token(client: Client, email: str, password: str = OWNER_PASSWORD):

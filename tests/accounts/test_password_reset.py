@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import OneTimeToken
-from tests.conftest import OWNER_PASSWORD, link_in, outbox_of
+from tests.support.clients import OWNER_PASSWORD, link_in, outbox_of
 
 NEW_PASSWORD = "a brand new passphrase 42"
 

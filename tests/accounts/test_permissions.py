@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from accounts.models import ApiKey, User
 from accounts.permissions import ADMIN_ACTIONS, MEMBER_ACTIONS, Action, can
 from tenants.models import Workspace
-from tests.conftest import add_member, bearer_client
+from tests.support.clients import add_member, bearer_client
 
 
 @dataclass

@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import AuditEvent
-from tests.conftest import OWNER_PASSWORD
+from tests.support.clients import OWNER_PASSWORD
 
 
 def post_login(client: Client, email: str, password: str, **extra: str):
@@ -72,7 +72,7 @@ def test_lock_out_in_one_workspace_does_not_lock_the_same_email_elsewhere(
     make_workspace,
 ) -> None:
     alpha, beta = make_workspace("alpha"), make_workspace("beta")
-    from tests.conftest import add_member
+    from tests.support.clients import add_member
 
     add_member(beta.workspace, "member", email=alpha.owner_email)
     for _ in range(2):
@@ -175,7 +175,7 @@ def test_sign_out_ends_the_session(make_workspace) -> None:
 
 
 def test_deactivated_member_cannot_sign_in(make_workspace) -> None:
-    from tests.conftest import add_member
+    from tests.support.clients import add_member
 
     fixture = make_workspace()
     member = add_member(fixture.workspace, "member")

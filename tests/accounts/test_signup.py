@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import OneTimeToken, User
 from tenants.models import Workspace
-from tests.conftest import OWNER_PASSWORD, link_in, outbox_of
+from tests.support.clients import OWNER_PASSWORD, link_in, outbox_of
 
 FORM = {
     "name": "Acme Coaching",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import AuditEvent, OneTimeToken, User
-from tests.conftest import OWNER_PASSWORD, add_member, link_in, outbox_of, sign_in_client
+from tests.support.clients import OWNER_PASSWORD, add_member, link_in, outbox_of, sign_in_client
 
 
 def invite(client: Client, email: str, role: str = "member"):

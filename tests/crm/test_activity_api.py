@@ -8,8 +8,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import Lead
-from tests.conftest import add_member
-from tests.crm.test_leads_api import api, patch, post
+from tests.support.clients import add_member, api, patch, post
 
 
 def test_task_lifecycle_and_overdue_filter(make_workspace) -> None:

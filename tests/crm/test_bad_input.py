@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import bearer_client
-from tests.crm.test_leads_api import api, post
+from tests.support.clients import api, bearer_client, post
 
 LONG = "x" * 1000
 

@@ -9,7 +9,7 @@ from typing import Any
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, PipelineStage
-from tests.crm.test_leads_api import api, patch, post
+from tests.support.clients import api, patch, post
 
 
 def body_of(response: Any) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, PipelineStage
-from tests.conftest import add_member, bearer_client
-from tests.crm.test_leads_api import api, patch, post
+from tests.support.clients import add_member, api, bearer_client, patch, post
 
 
 def test_product_crud_keeps_prices_exact(make_workspace) -> None:

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, EventLog, Lead
-from tests.crm.test_leads_api import api, post
+from tests.support.clients import api, post
 
 
 def upload(client, text: str, **options: str):

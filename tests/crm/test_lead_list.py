@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import Lead, PipelineStage
-from tests.crm.test_leads_api import api
+from tests.support.clients import api
 
 
 @pytest.fixture

@@ -6,20 +6,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, EventLog, Lead, PipelineStage
-from tests.conftest import add_member, bearer_client
-
-
-def api(fixture) -> Client:
-    """The owner's API client."""
-    return bearer_client(fixture.workspace, fixture.owner_email)
-
-
-def post(client: Client, path: str, body: object):
-    return client.post(path, body, content_type="application/json")
-
-
-def patch(client: Client, path: str, body: object):
-    return client.patch(path, body, content_type="application/json")
+from tests.support.clients import add_member, api, bearer_client, patch, post
 
 
 def test_create_read_update_delete_a_lead(make_workspace) -> None:

@@ -16,11 +16,11 @@ from playwright.sync_api import Page, expect
 from crm.models import Lead
 from outreach.models import Campaign
 from tenants.models import Workspace
-from tests.conftest import OWNER_PASSWORD
-from tests.e2e.browser import chromium_page
-from tests.fakes import FakePostmark, fake_postmark
-from tests.servers import ROOT, free_port, gunicorn_app
-from tests.workers import celery_worker, committed_workspace, worker_env
+from tests.support.browser import chromium_page
+from tests.support.clients import OWNER_PASSWORD
+from tests.support.fakes import FakePostmark, fake_postmark
+from tests.support.servers import ROOT, free_port, gunicorn_app
+from tests.support.workers import celery_worker, committed_workspace, worker_env
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"

@@ -20,10 +20,10 @@ from accounts.services.users import create_user
 from crm.models import Lead
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
-from tests.conftest import OWNER_PASSWORD
-from tests.e2e.browser import chromium_page
-from tests.servers import ROOT, free_port, gunicorn_app
-from tests.workers import committed_workspace, worker_env
+from tests.support.browser import chromium_page
+from tests.support.clients import OWNER_PASSWORD
+from tests.support.servers import ROOT, free_port, gunicorn_app
+from tests.support.workers import committed_workspace, worker_env
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts" / "csp"

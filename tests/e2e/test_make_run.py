@@ -18,8 +18,8 @@ import pytest
 import redis
 from psycopg import sql
 
-from tests.e2e.browser import chromium_page
-from tests.servers import ROOT, free_port
+from tests.support.browser import chromium_page
+from tests.support.servers import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"

@@ -26,8 +26,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.conftest import OWNER_PASSWORD, WorkspaceFixture, link_in, outbox_of
-from tests.crm.test_leads_api import api, post
+from tests.conftest import WorkspaceFixture
+from tests.support.clients import OWNER_PASSWORD, api, link_in, outbox_of, post
 
 SPEC_PATH = "/api/v1/openapi.json"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")

@@ -12,7 +12,7 @@ from mail.gateway import (
     find_sent_message_ids,
     send_batch,
 )
-from tests.fakes import FakePostmark
+from tests.support.fakes import FakePostmark
 
 
 def emails(count: int, start: int = 0) -> list[Email]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.test import override_settings
 
-from tests.conftest import outbox_of
-from tests.fakes import fake_postmark
+from tests.support.clients import outbox_of
+from tests.support.fakes import fake_postmark
 
 
 def test_reset_email_goes_through_postmark_when_a_token_is_set(make_workspace) -> None:

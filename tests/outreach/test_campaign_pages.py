@@ -15,9 +15,8 @@ from django_tenants.utils import schema_context
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from mail.models import OutboxEmail
 from outreach.models import Campaign, EmailSettings
-from tests.conftest import add_member, sign_in_client
-from tests.crm.test_leads_api import api
-from tests.outreach.email_support import (
+from tests.support.clients import add_member, api, sign_in_client
+from tests.support.email import (
     add_leads,
     campaign_row,
     create_campaign,

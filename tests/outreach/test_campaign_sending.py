@@ -19,9 +19,8 @@ from mail.models import PendingSend
 from outreach.delivery import start_campaign
 from outreach.delivery.sender import deliver
 from outreach.models import Campaign, Suppression
-from tests.crm.test_leads_api import api, patch, post
-from tests.fakes import FakePostmark
-from tests.outreach.email_support import (
+from tests.support.clients import api, patch, post
+from tests.support.email import (
     add_leads,
     campaign_row,
     create_campaign,
@@ -29,6 +28,7 @@ from tests.outreach.email_support import (
     run_jobs,
     set_postal_address,
 )
+from tests.support.fakes import FakePostmark
 
 
 def send(client, campaign_id: int):
@@ -386,7 +386,7 @@ def test_state_changes_out_of_order_are_409_and_bad_times_422(make_workspace, po
 
 
 def test_members_cannot_send_campaigns(make_workspace, postmark) -> None:
-    from tests.conftest import add_member, bearer_client
+    from tests.support.clients import add_member, bearer_client
 
     fixture = make_workspace()
     _, campaign = ready_campaign(fixture, leads=1)

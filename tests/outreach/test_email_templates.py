@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
 from outreach.mail_templates import Sender, compile_email
-from tests.crm.test_leads_api import api, patch, post
-from tests.outreach.email_support import (
+from tests.support.clients import api, patch, post
+from tests.support.email import (
     add_leads,
     create_campaign,
     ready_campaign,
@@ -181,7 +181,7 @@ def test_a_test_send_that_postmark_refuses_is_a_clear_502(make_workspace, postma
 
 
 def test_without_a_postmark_token_emails_land_in_the_outbox(make_workspace) -> None:
-    from tests.conftest import outbox_of
+    from tests.support.clients import outbox_of
 
     fixture = make_workspace()
     client, campaign = ready_campaign(fixture, leads=2)

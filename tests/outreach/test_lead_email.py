@@ -11,9 +11,8 @@ from crm.models import CustomFieldDefinition, EventLog, Lead, Message
 from mail.models import PendingSend
 from outreach.delivery.sender import deliver
 from outreach.models import Suppression
-from tests.conftest import add_member, bearer_client
-from tests.crm.test_leads_api import api, patch, post
-from tests.outreach.email_support import add_leads, set_postal_address
+from tests.support.clients import add_member, api, bearer_client, patch, post
+from tests.support.email import add_leads, set_postal_address
 
 
 def test_a_one_off_email_is_queued_then_sent_once_on_the_transactional_stream(
@@ -221,7 +220,7 @@ def test_email_settings_and_the_webhook_password(two_workspaces) -> None:
 
 
 def test_the_address_set_through_the_api_is_what_campaigns_carry(make_workspace, postmark) -> None:
-    from tests.outreach.email_support import create_campaign, run_jobs
+    from tests.support.email import create_campaign, run_jobs
 
     fixture = make_workspace()
     add_leads(fixture.workspace, 1)

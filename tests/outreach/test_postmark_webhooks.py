@@ -14,8 +14,8 @@ from django_tenants.utils import schema_context
 from crm.models import EventLog, Lead, Message
 from outreach.models import Campaign, Suppression
 from outreach.services.email_settings import rotate_webhook_secret
-from tests.crm.test_leads_api import api, post
-from tests.outreach.email_support import campaign_row, ready_campaign, run_jobs
+from tests.support.clients import api, post
+from tests.support.email import campaign_row, ready_campaign, run_jobs
 
 
 def webhook_password(workspace) -> str:

@@ -19,8 +19,8 @@ from outreach.services.campaign_sending import send_campaign
 from outreach.services.campaigns import create_campaign
 from project.celery import app
 from tenants.models import Workspace
-from tests.fakes import fake_postmark
-from tests.workers import celery_worker, committed_workspace, wait_for
+from tests.support.fakes import fake_postmark
+from tests.support.workers import celery_worker, committed_workspace, wait_for
 
 pytestmark = pytest.mark.slow
 AUDIENCE = 600

@@ -13,8 +13,8 @@ from django_tenants.utils import schema_context
 from crm.models import EventLog, Lead, Message
 from outreach.models import Suppression
 from outreach.unsubscribe_links import unsubscribe_token
-from tests.crm.test_leads_api import api, patch, post
-from tests.outreach.email_support import campaign_row, ready_campaign, run_jobs
+from tests.support.clients import api, patch, post
+from tests.support.email import campaign_row, ready_campaign, run_jobs
 
 
 def link_path(email: dict) -> str:

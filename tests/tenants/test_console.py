@@ -17,8 +17,8 @@ from crm.models import Lead
 from tenants.models import Workspace
 from tenants.selectors.console import PER_PAGE
 from tenants.services.provisioning import create_workspace
-from tests.conftest import OWNER_PASSWORD, add_member, sign_in_client
-from tests.query_counter import queries_run
+from tests.support.clients import OWNER_PASSWORD, add_member, sign_in_client
+from tests.support.query_counter import queries_run
 
 STAFF_EMAIL = "staff@platform.example"
 STAFF_PASSWORD = "console staff passphrase 42"

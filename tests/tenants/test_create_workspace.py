@@ -16,7 +16,7 @@ from project.errors import InvalidInput
 from tenants.models import Domain, Workspace
 from tenants.services.provisioning import SlugTaken, create_workspace
 from tenants.services.template import migrate_new_schema, template_is_current, template_schema
-from tests.conftest import OWNER_PASSWORD
+from tests.support.clients import OWNER_PASSWORD
 
 VALID: dict[str, Any] = {
     "name": "Acme Coaching",

@@ -6,7 +6,7 @@ from django.test import Client
 
 from tenants.models import Domain
 from tenants.services.workspaces import set_workspace_status
-from tests.query_counter import queries_run
+from tests.support.query_counter import queries_run
 
 
 def test_two_workspaces_answer_the_same_path_with_their_own_data(two_workspaces) -> None:

@@ -9,7 +9,7 @@ import httpx
 from django.db import connection
 from django.test import Client
 
-from tests.servers import gunicorn_app, silent_tcp_peer
+from tests.support.servers import gunicorn_app, silent_tcp_peer
 
 
 def _test_database_url() -> str:

@@ -12,7 +12,7 @@ from crm.models import Lead
 from outreach.delivery import start_campaign
 from outreach.delivery.sender import DeliveryRun, deliver
 from outreach.models import Campaign, EmailSettings
-from tests.crm.test_leads_api import api, post
+from tests.support.clients import api, post
 
 ADDRESS = "Alpha Coaching\n1 High Street\nBristol BS1 4DJ"
 

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from project.tasks import ping
 from tenants.models import Workspace
-from tests.workers import celery_worker, committed_workspace
+from tests.support.workers import celery_worker, committed_workspace
 
 pytestmark = pytest.mark.slow
 

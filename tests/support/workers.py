@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from tenants.models import Workspace
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 
 def worker_env(**extra: str) -> dict[str, str]:
@@ -135,7 +135,7 @@ def committed_workspace(django_db_blocker, *, prefix: str, name: str) -> Iterato
     see them; its schema and rows are dropped afterwards. Its owner is owner@<slug>.example."""
     from tenants.schemas import use_public_schema
     from tenants.services.provisioning import create_workspace
-    from tests.conftest import OWNER_PASSWORD
+    from tests.support.clients import OWNER_PASSWORD
 
     slug = f"{prefix}-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():

@@ -15,7 +15,7 @@ from project.config import (
     parse_bool,
     refuse_unsafe_production,
 )
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 SAFE_PRODUCTION = {
     "DJANGO_ENV": "production",

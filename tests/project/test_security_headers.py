@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import bearer_client
-from tests.servers import ROOT
-from tests.test_settings import SAFE_PRODUCTION
+from tests.project.test_settings import SAFE_PRODUCTION
+from tests.support.clients import bearer_client
+from tests.support.servers import ROOT
 
 POLICY = "Content-Security-Policy"
 

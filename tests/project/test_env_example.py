@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 READERS = ["project/settings.py", "project/config.py", "project/devrun.py"]
 PATTERN = re.compile(r"""(?:env|environ|os\.environ)(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']""")
