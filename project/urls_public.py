@@ -4,8 +4,6 @@ from django.urls import include, path
 
 from project.api import build_api
 from tenants.api import signup_router
-from tenants.console import views as console_views
-from tenants.views import landing, signup
 
 api = build_api(
     title="CRM platform API",
@@ -16,12 +14,8 @@ api = build_api(
 api.add_router("/", signup_router)
 
 urlpatterns = [
-    path("", landing, name="landing"),
-    path("signup/", signup, name="signup"),
     path("api/", api.urls),
-    path("console/", include("tenants.console.urls")),
-    # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
-    path("console/logout/", console_views.sign_out, name="logout"),
+    path("", include("tenants.urls")),
 ]
 
 handler400 = "project.views.bad_request"

@@ -1,7 +1,7 @@
-"""The campaign pages and the email settings page of a workspace: server-rendered, with htmx
-for the live audience count and for the progress that refreshes itself while a campaign
-sends. Each view reads its input, calls the services and selectors the API calls, and
-renders; a DomainError becomes a page that says what happened, with its status."""
+"""The campaign pages: server-rendered, with htmx for the live audience count and for the
+progress that refreshes itself while a campaign sends. Each view reads its input, calls the
+services and selectors the API calls, and renders; a DomainError becomes a page that says
+what happened, with its status."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
-from accounts.models import User
 from accounts.permissions import Action, can
 from crm.models import Message
 from crm.selectors.pagination import paginate
@@ -26,12 +24,12 @@ from outreach.errors import CampaignNotEditable
 from outreach.forms import (
     AudienceForm,
     CampaignForm,
-    EmailSettingsForm,
     ScheduleForm,
     campaign_error_field,
     campaign_initial,
 )
 from outreach.models import Campaign
+from outreach.pages.common import HtmxHttpRequest, acting_user, require_manager, workspace_page
 from outreach.selectors.audience import audience_leads, clean_audience
 from outreach.selectors.campaigns import (
     campaign_messages,
@@ -39,7 +37,6 @@ from outreach.selectors.campaigns import (
     campaigns,
     render_preview,
 )
-from outreach.selectors.email_settings import email_settings as get_email_settings
 from outreach.selectors.email_settings import postal_address_missing
 from outreach.services.campaign_sending import (
     cancel_campaign,
@@ -54,14 +51,9 @@ from outreach.services.campaigns import (
     delete_campaign,
     update_campaign,
 )
-from outreach.services.email_settings import (
-    WebhookCredentials,
-    rotate_webhook_secret,
-    update_email_settings,
-)
 from project.content_security import shows_email_html
-from project.errors import DomainError, Forbidden, InvalidInput
-from project.pages import add_domain_errors, page
+from project.errors import DomainError, InvalidInput
+from project.pages import add_domain_errors
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -72,35 +64,6 @@ CAMPAIGN_MESSAGE_STATUSES = [
     for status in Message.Status
     if status not in (Message.Status.RECEIVED,)
 ]
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _back_to_campaigns(request: HttpRequest) -> tuple[str, str] | None:
-    if request.path.startswith("/campaigns/"):
-        return ("/campaigns/", "Back to campaigns")
-    return None
-
-
-# Signed-in people only; a DomainError the view lets through becomes the error page.
-workspace_page = page(back=_back_to_campaigns)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _require_manager(user: User) -> None:
-    """Members may look at campaigns; the forms that change them are for admins and owners
-    (the services refuse them too)."""
-    if not can(user, Action.MANAGE_CAMPAIGNS):
-        raise Forbidden(
-            "Only admins and the owner write campaigns and change email settings. Ask one of them."
-        )
 
 
 def _audience_now(campaign: Campaign) -> tuple[int, bool]:
@@ -146,7 +109,7 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
             "rows": rows,
             "next": page.next,
             "first_page": not request.GET.get("cursor"),
-            "can_manage": can(_user(request), Action.MANAGE_CAMPAIGNS),
+            "can_manage": can(acting_user(request), Action.MANAGE_CAMPAIGNS),
         },
     )
 
@@ -178,8 +141,8 @@ def _add_campaign_errors(form: CampaignForm, error: InvalidInput) -> None:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
-    actor = _user(request)
-    _require_manager(actor)
+    actor = acting_user(request)
+    require_manager(actor)
     form = CampaignForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -197,9 +160,9 @@ def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
-    actor = _user(request)
+    actor = acting_user(request)
     campaign = get_record(Campaign, campaign_id)
-    _require_manager(actor)
+    require_manager(actor)
     if not lifecycle.can_edit(campaign):
         raise CampaignNotEditable(
             f"This campaign is {campaign.get_status_display().lower()}; only drafts can be "
@@ -244,7 +207,7 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "allowed": lifecycle.allowed_actions(campaign),
         "audience": size,
         "audience_is_live": live_count,
-        "can_manage": can(_user(request), Action.MANAGE_CAMPAIGNS),
+        "can_manage": can(acting_user(request), Action.MANAGE_CAMPAIGNS),
         "schedule_form": ScheduleForm(),
     }
 
@@ -339,7 +302,7 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
     the refusal's status (403, 409, 422...)."""
     if action not in (*STATE_ACTIONS, "schedule", "test", "delete"):
         raise Http404("No such campaign action.")
-    actor = _user(request)
+    actor = acting_user(request)
     schedule_form = ScheduleForm(request.POST) if action == "schedule" else None
     try:
         if action in STATE_ACTIONS:
@@ -367,60 +330,3 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
             request, campaign_id, error=error, schedule_form=schedule_form, status=error.status
         )
     return redirect("campaign_detail", campaign_id)
-
-
-# --- Email settings ---------------------------------------------------------------------------
-
-
-def _settings_page(
-    request: HttpRequest,
-    form: EmailSettingsForm,
-    *,
-    credentials: WebhookCredentials | None = None,
-) -> HttpResponse:
-    current = get_email_settings()
-    workspace_url = str(request.tenant.url)  # type: ignore[attr-defined]
-    return render(
-        request,
-        "outreach/email_settings.html",
-        {
-            "form": form,
-            "webhook_configured": bool(current.webhook_secret_hash),
-            "webhook_url": f"{workspace_url}/webhooks/postmark",
-            "credentials": credentials,
-        },
-        status=422 if form.errors else 200,
-    )
-
-
-@workspace_page
-@require_http_methods(["GET", "POST"])
-def email_settings(request: HtmxHttpRequest) -> HttpResponse:
-    actor = _user(request)
-    _require_manager(actor)
-    current = get_email_settings()
-    form = EmailSettingsForm(
-        request.POST if request.method == "POST" else None,
-        initial={"postal_address": current.postal_address, "reply_to": current.reply_to},
-    )
-    if form.is_bound and form.is_valid():
-        try:
-            update_email_settings(actor=actor, changes=dict(form.cleaned_data))
-        except InvalidInput as error:
-            add_domain_errors(form, error.details)
-        else:
-            messages.success(request, "Saved. Every campaign email from now on carries these.")
-            return redirect("email_settings")
-    return _settings_page(request, form)
-
-
-@workspace_page
-@require_POST
-def new_webhook_secret(request: HtmxHttpRequest) -> HttpResponse:
-    """A new password for Postmark's webhook, shown on this one page and never again."""
-    credentials = rotate_webhook_secret(actor=_user(request))
-    current = get_email_settings()
-    form = EmailSettingsForm(
-        initial={"postal_address": current.postal_address, "reply_to": current.reply_to}
-    )
-    return _settings_page(request, form, credentials=credentials)

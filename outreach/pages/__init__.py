@@ -1,0 +1,1 @@
+"""The outreach app's pages: campaigns, email settings, and the unsubscribe page."""

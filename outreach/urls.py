@@ -1,0 +1,33 @@
+"""The outreach app's pages and provider endpoints on a workspace's domain."""
+
+from django.urls import URLPattern, path
+
+from outreach import webhooks
+from outreach.pages import campaigns, email_settings, unsubscribe
+
+urlpatterns: list[URLPattern] = [
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/audience-count/", campaigns.audience_count, name="campaign_audience_count"),
+    path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path(
+        "campaigns/<int:campaign_id>/progress/",
+        campaigns.campaign_progress,
+        name="campaign_progress",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/<slug:action>/",
+        campaigns.campaign_action,
+        name="campaign_action",
+    ),
+    path("settings/email/", email_settings.email_settings, name="email_settings"),
+    path(
+        "settings/email/webhook-secret/",
+        email_settings.new_webhook_secret,
+        name="email_webhook_secret",
+    ),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/resubscribe/", unsubscribe.resubscribe, name="resubscribe"),
+    path("webhooks/postmark", webhooks.postmark_webhook, name="postmark_webhook"),
+]

@@ -1,0 +1,14 @@
+"""The platform's public site on the apex domain: landing page, sign-up, the console."""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from tenants.console import views as console_views
+from tenants.views import landing, signup
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", landing, name="landing"),
+    path("signup/", signup, name="signup"),
+    path("console/", include("tenants.console.urls")),
+    # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
+    path("console/logout/", console_views.sign_out, name="logout"),
+]
