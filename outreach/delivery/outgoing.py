@@ -79,7 +79,10 @@ class Outgoing:
 
     def render(self, claimed: Claimed, unsubscribe_link: str) -> RenderedEmail:
         if self.campaign is None or self.compiled is None:
-            return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
+            # The body was rendered when written, merge values and all: plain text, so all of
+            # it is escaped on its way into HTML.
+            html = linebreaks(claimed.body, autoescape=True)
+            return RenderedEmail(claimed.subject, claimed.body, html)
         return self.compiled.render(
             lead=claimed.lead, sender=self.sender, unsubscribe_url=unsubscribe_link
         )

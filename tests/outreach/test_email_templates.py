@@ -10,6 +10,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
+from outreach.delivery.sender import deliver
 from outreach.mail_templates import Sender, compile_email
 from outreach.services.lead_email import send_lead_email
 from project.errors import InvalidInput
@@ -133,6 +134,26 @@ def test_a_script_in_a_lead_name_is_escaped_in_the_html_and_left_as_is_in_the_te
         assert "<script>" not in html
     for text in (preview["text_body"], email["TextBody"]):
         assert text.startswith(f"Hi {SCRIPT},")
+
+
+def test_a_one_off_email_escapes_the_lead_in_its_html(make_workspace, postmark) -> None:
+    fixture = make_workspace("alpha", "Alpha Coaching")
+    [lead_id] = add_leads(fixture.workspace, 1)
+    with schema_context(fixture.workspace.schema_name):
+        Lead.objects.update(first_name=SCRIPT)
+    client = api(fixture)
+
+    post(
+        client,
+        f"/api/v1/leads/{lead_id}/email",
+        {"subject": "Hi", "body": "Hi {{ lead.first_name }}!"},
+    )
+    with schema_context(fixture.workspace.schema_name):
+        deliver(campaign_id=None)
+
+    [email] = postmark.received
+    assert email["TextBody"] == f"Hi {SCRIPT}!"
+    assert email["HtmlBody"] == "<p>Hi &lt;script&gt;alert(1)&lt;/script&gt;!</p>"
 
 
 @pytest.mark.parametrize(
