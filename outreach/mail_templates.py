@@ -229,19 +229,24 @@ def with_footer(text: str, html: str, *, sender: Sender, unsubscribe_url: str) -
     return text.rstrip() + text_footer, html
 
 
-# Compiled campaign templates, per process: a campaign's templates cannot change once it
-# leaves draft, so (id, updated_at) names one version for good.
-_compiled: OrderedDict[tuple[int, datetime | None], CompiledEmail] = OrderedDict()
+# Compiled campaign templates, per process. A campaign's templates cannot change once it
+# leaves draft, so (workspace schema, campaign id, frozen_at) names one version for good: the
+# schema because every workspace numbers its campaigns from 1. The sources are kept beside it
+# and compared, so that a key reused by mistake recompiles rather than sends another text.
+CompiledKey = tuple[str, int, datetime | None]
+_compiled: OrderedDict[CompiledKey, tuple[tuple[str, str, str], CompiledEmail]] = OrderedDict()
 _COMPILED_MAX = 64
 
 
-def compiled_for(
-    key: tuple[int, datetime | None], *, subject: str, text: str, html: str
-) -> CompiledEmail:
+def compiled_for(key: CompiledKey, *, subject: str, text: str, html: str) -> CompiledEmail:
+    """The campaign's email compiled, from this process's cache when it has it."""
+    sources = (subject, text, html)
     found = _compiled.get(key)
-    if found is None:
-        found = compile_email(subject=subject, text=text, html=html)
-        _compiled[key] = found
-        while len(_compiled) > _COMPILED_MAX:
-            _compiled.popitem(last=False)
-    return found
+    if found is not None and found[0] == sources:
+        _compiled.move_to_end(key)
+        return found[1]
+    email = compile_email(subject=subject, text=text, html=html)
+    _compiled[key] = (sources, email)
+    while len(_compiled) > _COMPILED_MAX:
+        _compiled.popitem(last=False)
+    return email

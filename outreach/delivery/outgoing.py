@@ -128,7 +128,7 @@ def load_outgoing(campaign_id: int | None) -> Outgoing | None:
     if campaign is None:
         return None
     compiled = compiled_for(
-        (campaign.pk, campaign.frozen_at),
+        (workspace.schema_name, campaign.pk, campaign.frozen_at),
         subject=campaign.subject,
         text=campaign.body_template,
         html=campaign.html_template,

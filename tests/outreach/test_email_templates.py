@@ -10,8 +10,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
+from outreach.delivery import start_campaign
 from outreach.delivery.sender import deliver
 from outreach.mail_templates import Sender, compile_email
+from outreach.models import Campaign
 from outreach.services.lead_email import send_lead_email
 from project.errors import InvalidInput
 from tests.crm.test_leads_api import api, patch, post
@@ -411,3 +413,31 @@ def test_a_template_past_a_limit_is_refused_at_send_and_preview_naming_the_part(
         assert detail["message"] == message
     assert campaign_row(fixture.workspace, campaign["id"]).status == "draft"
     assert postmark.received == []
+
+
+def test_two_workspaces_campaign_1_send_their_own_templates_from_one_process(
+    two_workspaces, postmark
+) -> None:
+    campaigns = []
+    for fixture, words in ((two_workspaces[0], "Alpha opens"), (two_workspaces[1], "Beta closes")):
+        client, campaign = ready_campaign(
+            fixture, leads=1, body_template=words + ", {{ lead.first_name }}."
+        )
+        post(client, f"/api/v1/campaigns/{campaign['id']}/send", {})
+        with schema_context(fixture.workspace.schema_name):
+            start_campaign(campaign_id=campaign["id"])
+        campaigns.append(campaign["id"])
+    alpha, beta = (fixture.workspace for fixture in two_workspaces)
+    # Both frozen in the same instant (two workers at once), so only the workspace tells
+    # the two versions apart.
+    with schema_context(beta.schema_name):
+        Campaign.objects.update(frozen_at=campaign_row(alpha, 1).frozen_at)
+
+    for workspace in (alpha, beta):
+        with schema_context(workspace.schema_name):
+            deliver(campaign_id=1)
+
+    assert campaigns == [1, 1]
+    texts = {email["To"]: email["TextBody"] for email in postmark.received}
+    assert texts["lead0@alpha.example"].startswith("Alpha opens, Name0.")
+    assert texts["lead0@beta.example"].startswith("Beta closes, Name0.")
