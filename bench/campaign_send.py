@@ -30,9 +30,9 @@ RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "100000"))
 WORKER_PROCESSES = 2
 BATCH = 500
 QUEUE = "bench-campaign-send"
-SUBJECT = "{{ lead.first_name|default:'Hi' }}, the spring cohort opens Monday"
+SUBJECT = "{{ lead.first_name | default: 'Hi' }}, the spring cohort opens Monday"
 TEXT = (
-    "Hi {{ lead.first_name|default:'there' }},\n\n"
+    "Hi {{ lead.first_name | default: 'there' }},\n\n"
     "The spring cohort of {{ workspace.name }} opens on Monday. Twelve weeks, a small group, "
     "and a live call every Thursday.\n\n"
     "{% if lead.company %}Bring {{ lead.company }} along: teams of three get a fourth seat "
@@ -40,7 +40,7 @@ TEXT = (
     "See you there,\nAda\n"
 )
 HTML = (
-    "<html><body><p>Hi {{ lead.first_name|default:'there' }},</p>"
+    "<html><body><p>Hi {{ lead.first_name | default: 'there' }},</p>"
     "<p>The spring cohort of <strong>{{ workspace.name }}</strong> opens on Monday.</p>"
     + "<p>What you will build, week by week, is in the syllabus.</p>" * 8
     + '<p><a href="https://example.com/cohort">Save your seat</a></p></body></html>'

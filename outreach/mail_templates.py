@@ -1,13 +1,11 @@
-"""Email templates with merge fields, rendered in a sandbox.
+"""Email templates with merge fields, in Liquid: what Kit and Shopify users already write
+(`{{ lead.first_name | default: "there" }}`, `{% if lead.company %}...{% endif %}`).
 
-A template is Django template language limited to a safe set of tags and filters (no
-`load`, `include`, `extends`, `url`, `debug`, `csrf_token` ...), compiled by an engine that
-loads no files and knows no libraries, and rendered with plain data only: the lead's public
-fields, the workspace's name and address, and the unsubscribe link. It never sees model
-instances, settings or other leads, so `{{ lead.owner.password }}` or `{{ settings }}` render
-as nothing.
-
-This module is also the `register` library the sandbox engine loads as its only builtins.
+A template is rendered with plain data only: the lead's public fields, the workspace's name
+and address, and the unsubscribe link. It never sees model instances, settings or other
+leads, so `{{ lead.owner.password }}` or `{{ settings }}` render as nothing. The sandbox it
+runs in (outreach.template_sandbox) loads no other template, escapes every merge value in
+HTML, and bounds a part's size (1 MB, refused when saved), its output and its loops.
 """
 
 from __future__ import annotations
@@ -18,95 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.template import (
-    Context,
-    Engine,
-    Library,
-    Template,
-    TemplateSyntaxError,
-    defaultfilters,
-    defaulttags,
-)
 from django.utils.html import escape, linebreaks
+from liquid import BoundTemplate as Template
 
 from crm.models import Lead
-from project.errors import InvalidInput, field_error
-
-SAFE_TAGS = (
-    "autoescape",
-    "comment",
-    "cycle",
-    "filter",
-    "firstof",
-    "for",
-    "if",
-    "ifchanged",
-    "now",
-    "spaceless",
-    "templatetag",
-    "verbatim",
-    "widthratio",
-    "with",
-)
-SAFE_FILTERS = (
-    "add",
-    "capfirst",
-    "center",
-    "cut",
-    "date",
-    "default",
-    "default_if_none",
-    "divisibleby",
-    "escape",
-    "first",
-    "floatformat",
-    "join",
-    "last",
-    "length",
-    "linebreaks",
-    "linebreaksbr",
-    "ljust",
-    "lower",
-    "pluralize",
-    "random",
-    "rjust",
-    "slice",
-    "slugify",
-    "striptags",
-    "time",
-    "timesince",
-    "timeuntil",
-    "title",
-    "truncatechars",
-    "truncatewords",
-    "upper",
-    "urlencode",
-    "urlize",
-    "wordcount",
-    "wordwrap",
-    "yesno",
-)
-
-register = Library()
-for _name in SAFE_TAGS:
-    register.tags[_name] = defaulttags.register.tags[_name]
-for _name in SAFE_FILTERS:
-    register.filters[_name] = defaultfilters.register.filters[_name]
-
-
-class SandboxEngine(Engine):
-    default_builtins: list[str] = []  # not Django's tags and filters: only ours below
-
-
-_engine = SandboxEngine(
-    dirs=[],
-    app_dirs=False,
-    loaders=[],
-    libraries={},
-    builtins=["outreach.mail_templates"],
-    string_if_invalid="",
-    debug=True,  # compile errors carry their line
-)
+from outreach import template_sandbox
+from project.errors import InvalidInput
 
 # Fields a template may show; every one is plain data copied off the row.
 LEAD_FIELDS = (
@@ -138,39 +53,33 @@ SAMPLE_LEAD: dict[str, Any] = {
 
 
 def compile_template(source: str, *, field: str) -> Template:
-    """Compile a template; InvalidInput names the field, the line and what is wrong."""
-    try:
-        return _engine.from_string(source)
-    except TemplateSyntaxError as error:
-        debug = getattr(error, "template_debug", None) or {}
-        line = debug.get("line")
-        where = f"line {line}: " if line else ""
-        raise InvalidInput(
-            f"The {field.replace('_', ' ')} has a template error.",
-            details=[
-                {
-                    **field_error(field, "template_syntax", f"{where}{error}"),
-                    "line": line,
-                }
-            ],
-        ) from None
+    """Compile one part (the HTML part escapes its merge values); InvalidInput names the
+    field and, for a syntax error, the line and what is wrong (422). A part over 1 MB is
+    refused whole."""
+    return template_sandbox.parse(source, field=field, html=field == "html_template")
+
+
+def nil_if_blank(value: Any) -> Any:
+    """In Liquid only nil and false are false, so a blank field is nil: `{% if lead.company %}`
+    then means what its author thinks, and `| default:` fills it in."""
+    return None if value is None or value == "" else value
 
 
 def lead_context(lead: Mapping[str, Any]) -> dict[str, Any]:
     """The lead as a template sees it: a copy of its public fields, nothing else."""
     first, last = lead.get("first_name") or "", lead.get("last_name") or ""
-    return {
+    fields = {
         "first_name": first,
         "last_name": last,
         "full_name": f"{first} {last}".strip(),
-        "email": lead.get("email") or "",
-        "phone": lead.get("phone") or "",
-        "company": lead.get("company") or "",
-        "source": lead.get("source") or "",
-        "status": lead.get("status") or "",
-        "stage": lead.get("stage") or "",
+        **{name: lead.get(name) for name in ("email", "phone", "company", "source", "status")},
+        "stage": lead.get("stage"),
+    }
+    custom_fields = dict(lead.get("custom_fields") or {})
+    return {
+        **{name: nil_if_blank(value) for name, value in fields.items()},
         "tags": list(lead.get("tags") or []),
-        "custom_fields": dict(lead.get("custom_fields") or {}),
+        "custom_fields": {key: nil_if_blank(value) for key, value in custom_fields.items()},
     }
 
 
@@ -198,8 +107,9 @@ class Sender:
     postal_address: str
     url: str
 
-    def context(self) -> dict[str, str]:
-        return {"name": self.name, "postal_address": self.postal_address, "url": self.url}
+    def context(self) -> dict[str, str | None]:
+        fields = {"name": self.name, "postal_address": self.postal_address, "url": self.url}
+        return {name: nil_if_blank(value) for name, value in fields.items()}
 
 
 def template_values(
@@ -209,7 +119,7 @@ def template_values(
     return {
         "lead": lead_context(lead),
         "workspace": sender.context(),
-        "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_url": nil_if_blank(unsubscribe_url),
     }
 
 
@@ -222,35 +132,48 @@ class RenderedEmail:
 
 @dataclass(frozen=True)
 class CompiledEmail:
-    """A subject, text and (optional) HTML template, compiled once and rendered per lead."""
+    """A subject, text and HTML template, compiled once and rendered per lead. Without an
+    HTML part of its own, `html` is the text part compiled to escape its merge values, and
+    its output becomes paragraphs."""
 
     subject: Template
     text: Template
-    html: Template | None
+    html: Template
+    html_from_text: bool = False
 
     def render(
         self, *, lead: Mapping[str, Any], sender: Sender, unsubscribe_url: str = ""
     ) -> RenderedEmail:
+        """Raises InvalidInput naming the part when a part fails or passes a limit."""
         values = template_values(lead=lead, sender=sender, unsubscribe_url=unsubscribe_url)
-        subject = " ".join(self.subject.render(Context(values, autoescape=False)).split())
-        text = str(self.text.render(Context(values, autoescape=False)))
-        html: str
-        if self.html is not None:
-            html = str(self.html.render(Context(values, autoescape=True)))
-        else:
-            html = f'<div style="font-family:sans-serif;line-height:1.5">{linebreaks(text)}</div>'
+        subject = " ".join(self.part("subject", values).split())
+        text = self.part("body_template", values)
+        html = self.part("html_template", values)
+        if self.html_from_text:
+            html = f'<div style="font-family:sans-serif;line-height:1.5">{linebreaks(html)}</div>'
         if unsubscribe_url:
             text, html = with_footer(text, html, sender=sender, unsubscribe_url=unsubscribe_url)
         return RenderedEmail(subject=subject[:255], text_body=text, html_body=html)
 
+    def part(self, field: str, values: Mapping[str, Any]) -> str:
+        if field == "subject":
+            template, what = self.subject, "subject"
+        elif field == "body_template":
+            template, what = self.text, "text part"
+        elif self.html_from_text:
+            field, template, what = "body_template", self.html, "HTML made from the text part"
+        else:
+            template, what = self.html, "HTML part"
+        return template_sandbox.render(template, values, field=field, what=what)
+
 
 def compile_email(*, subject: str, text: str, html: str = "") -> CompiledEmail:
-    """Compile the three parts; InvalidInput lists every part with an error."""
-    compiled: dict[str, Template | None] = {}
+    """Compile the three parts (an empty HTML part is made from the text); InvalidInput
+    lists every part with an error."""
+    compiled: dict[str, Template] = {}
     details: list[dict[str, Any]] = []
     for field, source in (("subject", subject), ("body_template", text), ("html_template", html)):
         if field == "html_template" and not source.strip():
-            compiled[field] = None
             continue
         try:
             compiled[field] = compile_template(source, field=field)
@@ -258,36 +181,29 @@ def compile_email(*, subject: str, text: str, html: str = "") -> CompiledEmail:
             details += error.details
     if details:
         raise InvalidInput("A template has an error; see details.", details=details)
-    subject_template, text_template = compiled["subject"], compiled["body_template"]
-    assert subject_template is not None and text_template is not None
+    if "html_template" in compiled:
+        return CompiledEmail(
+            compiled["subject"], compiled["body_template"], compiled["html_template"]
+        )
+    text_as_html = template_sandbox.text_as_html(text)
     return CompiledEmail(
-        subject=subject_template, text=text_template, html=compiled["html_template"]
+        compiled["subject"], compiled["body_template"], text_as_html, html_from_text=True
     )
 
 
 def check_renders(email: CompiledEmail) -> None:
-    """Render each part once with a sample lead, so a template that fails at send time fails
+    """Render the email once with a sample lead, so a template that fails at send time fails
     now, naming the part."""
-    values = template_values(
-        lead=SAMPLE_LEAD,
-        sender=Sender("Sample workspace", "1 Sample Street", "https://example.com"),
-        unsubscribe_url="https://example.com/unsubscribe/sample/",
-    )
-    parts = (
-        ("subject", email.subject),
-        ("body_template", email.text),
-        ("html_template", email.html),
-    )
-    for field, template in parts:
-        if template is None:
-            continue
-        try:
-            template.render(Context(values, autoescape=field == "html_template"))
-        except Exception as error:  # any error a filter or tag raises on real data
-            raise InvalidInput(
-                "A template fails when rendered with a sample lead.",
-                details=[field_error(field, "template_render", str(error))],
-            ) from None
+    try:
+        email.render(
+            lead=SAMPLE_LEAD,
+            sender=Sender("Sample workspace", "1 Sample Street", "https://example.com"),
+            unsubscribe_url="https://example.com/unsubscribe/sample/",
+        )
+    except InvalidInput as error:
+        raise InvalidInput(
+            "A template fails when rendered with a sample lead.", details=error.details
+        ) from None
 
 
 def with_footer(text: str, html: str, *, sender: Sender, unsubscribe_url: str) -> tuple[str, str]:
@@ -313,19 +229,24 @@ def with_footer(text: str, html: str, *, sender: Sender, unsubscribe_url: str) -
     return text.rstrip() + text_footer, html
 
 
-# Compiled campaign templates, per process: a campaign's templates cannot change once it
-# leaves draft, so (id, updated_at) names one version for good.
-_compiled: OrderedDict[tuple[int, datetime | None], CompiledEmail] = OrderedDict()
+# Compiled campaign templates, per process. A campaign's templates cannot change once it
+# leaves draft, so (workspace schema, campaign id, frozen_at) names one version for good: the
+# schema because every workspace numbers its campaigns from 1. The sources are kept beside it
+# and compared, so that a key reused by mistake recompiles rather than sends another text.
+CompiledKey = tuple[str, int, datetime | None]
+_compiled: OrderedDict[CompiledKey, tuple[tuple[str, str, str], CompiledEmail]] = OrderedDict()
 _COMPILED_MAX = 64
 
 
-def compiled_for(
-    key: tuple[int, datetime | None], *, subject: str, text: str, html: str
-) -> CompiledEmail:
+def compiled_for(key: CompiledKey, *, subject: str, text: str, html: str) -> CompiledEmail:
+    """The campaign's email compiled, from this process's cache when it has it."""
+    sources = (subject, text, html)
     found = _compiled.get(key)
-    if found is None:
-        found = compile_email(subject=subject, text=text, html=html)
-        _compiled[key] = found
-        while len(_compiled) > _COMPILED_MAX:
-            _compiled.popitem(last=False)
-    return found
+    if found is not None and found[0] == sources:
+        _compiled.move_to_end(key)
+        return found[1]
+    email = compile_email(subject=subject, text=text, html=html)
+    _compiled[key] = (sources, email)
+    while len(_compiled) > _COMPILED_MAX:
+        _compiled.popitem(last=False)
+    return email

@@ -84,10 +84,10 @@ class CampaignIn(Schema):
             "examples": [
                 {
                     "name": "Spring cohort launch",
-                    "subject": "{{ lead.first_name|default:'Hi' }}, doors open Monday",
-                    "body_template": "Hi {{ lead.first_name|default:'there' }},\n\n"
+                    "subject": "{{ lead.first_name | default: 'Hi' }}, doors open Monday",
+                    "body_template": "Hi {{ lead.first_name | default: 'there' }},\n\n"
                     "The spring cohort of {{ workspace.name }} opens on Monday.",
-                    "html_template": "<p>Hi {{ lead.first_name|default:'there' }},</p>",
+                    "html_template": "<p>Hi {{ lead.first_name | default: 'there' }},</p>",
                     "audience": {
                         "tag": ["webinar-2026"],
                         "status": "qualified",

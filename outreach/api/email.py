@@ -87,7 +87,7 @@ class LeadEmailIn(Schema):
             "examples": [
                 {
                     "subject": "Your call on Thursday",
-                    "body": "Hi {{ lead.first_name|default:'there' }}, here is the link ...",
+                    "body": "Hi {{ lead.first_name | default: 'there' }}, here is the link ...",
                 }
             ]
         },

@@ -80,7 +80,10 @@ class Outgoing:
 
     def render(self, claimed: Claimed, unsubscribe_link: str) -> RenderedEmail:
         if self.campaign is None or self.compiled is None:
-            return RenderedEmail(claimed.subject, claimed.body, linebreaks(claimed.body))
+            # The body was rendered when written, merge values and all: plain text, so all of
+            # it is escaped on its way into HTML.
+            html = linebreaks(claimed.body, autoescape=True)
+            return RenderedEmail(claimed.subject, claimed.body, html)
         return self.compiled.render(
             lead=claimed.lead, sender=self.sender, unsubscribe_url=unsubscribe_link
         )
@@ -126,7 +129,7 @@ def load_outgoing(campaign_id: int | None) -> Outgoing | None:
     if campaign is None:
         return None
     compiled = compiled_for(
-        (campaign.pk, campaign.frozen_at),
+        (workspace.schema_name, campaign.pk, campaign.frozen_at),
         subject=campaign.subject,
         text=campaign.body_template,
         html=campaign.html_template,

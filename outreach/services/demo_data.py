@@ -6,7 +6,7 @@ from django.db import transaction
 
 from outreach.models import Campaign, EmailSettings
 
-DEMO_CAMPAIGN_TEXT = """Hi {{ lead.first_name|default:"there" }},
+DEMO_CAMPAIGN_TEXT = """Hi {{ lead.first_name | default: "there" }},
 
 The spring cohort of {{ workspace.name }} opens on Monday: twelve weeks, a small group and
 a live call every Thursday.
@@ -30,7 +30,7 @@ def seed_demo_email() -> None:
     if not Campaign.objects.exists():
         Campaign.objects.create(
             name="Spring cohort launch",
-            subject="{{ lead.first_name|default:'Hi' }}, the spring cohort opens Monday",
+            subject='{{ lead.first_name | default: "Hi" }}, the spring cohort opens Monday',
             body_template=DEMO_CAMPAIGN_TEXT,
             audience={"tag": ["webinar"]},
         )

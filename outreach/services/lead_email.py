@@ -50,8 +50,12 @@ def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str
     if errors:
         raise InvalidInput(details=errors)
     address = check_reachable(lead)
+    workspace = current_workspace()
+    sender, _ = sender_of(workspace)
     try:
-        compiled = compile_email(subject=subject, text=body)
+        rendered = compile_email(subject=subject, text=body).render(
+            lead=lead_fields(lead), sender=sender
+        )
     except InvalidInput as error:
         raise InvalidInput(
             error.message,
@@ -63,9 +67,6 @@ def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str
                 for detail in error.details
             ],
         ) from None
-    workspace = current_workspace()
-    sender, _ = sender_of(workspace)
-    rendered = compiled.render(lead=lead_fields(lead), sender=sender)
     message = Message.objects.create(
         lead=lead,
         channel=Message.Channel.EMAIL,

@@ -151,7 +151,7 @@ def _write_campaign(page: Page) -> str:
     page.get_by_label("Campaign name").fill("Spring cohort")
     page.get_by_label("Subject").fill("{{ lead.first_name }}, the spring cohort opens Monday")
     page.get_by_label("Text", exact=True).fill(
-        "Hi {{ lead.first_name|default:'there' }},\n\n"
+        "Hi {{ lead.first_name | default: 'there' }},\n\n"
         "The spring cohort of {{ workspace.name }} opens on Monday. Reply to save a seat."
     )
     page.get_by_label("Tags").fill("spring")

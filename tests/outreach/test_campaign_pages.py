@@ -27,8 +27,8 @@ from tests.support.email import (
 
 FORM = {
     "name": "Spring cohort",
-    "subject": "{{ lead.first_name|default:'Hi' }}, doors open Monday",
-    "body_template": "Hi {{ lead.first_name|default:'there' }},\n\nDoors open Monday.",
+    "subject": "{{ lead.first_name | default: 'Hi' }}, doors open Monday",
+    "body_template": "Hi {{ lead.first_name | default: 'there' }},\n\nDoors open Monday.",
     "html_template": "",
     "tags": "",
     "status": "",
@@ -175,7 +175,7 @@ def test_template_syntax_error_shows_its_line_next_to_the_field(make_workspace) 
         r'<div class="field has-error">\s*<label for="id_body_template">.*?</div>', html, re.S
     )
     assert body_field is not None, html
-    assert "line 4: Unclosed tag on line 4: &#x27;if&#x27;" in body_field.group(0)
+    assert "line 4: {% if %} is never closed: add {% endif %}" in body_field.group(0)
     assert "{% if lead.first_name %}no end</textarea>" in html  # what was typed is kept
     with schema_context(fixture.workspace.schema_name):
         assert not Campaign.objects.exists()

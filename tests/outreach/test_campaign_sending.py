@@ -72,7 +72,7 @@ def test_each_email_is_personal_with_footer_unsubscribe_headers_and_broadcast_st
         fixture,
         leads=1,
         html_template="<p>Hi {{ lead.first_name }} &amp; "
-        "{{ lead.custom_fields.plan|default:'all' }}</p>",
+        "{{ lead.custom_fields.plan | default: 'all' }}</p>",
     )
 
     send(client, campaign["id"])

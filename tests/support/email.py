@@ -40,8 +40,8 @@ def set_postal_address(workspace, address: str = ADDRESS) -> None:
 def create_campaign(client: Client, **fields: Any) -> dict[str, Any]:
     body = {
         "name": "Spring cohort",
-        "subject": "{{ lead.first_name|default:'Hi' }}, doors open Monday",
-        "body_template": "Hi {{ lead.first_name|default:'there' }},\n\n"
+        "subject": "{{ lead.first_name | default: 'Hi' }}, doors open Monday",
+        "body_template": "Hi {{ lead.first_name | default: 'there' }},\n\n"
         "The spring cohort of {{ workspace.name }} opens on Monday.",
         **fields,
     }
