@@ -1,4 +1,8 @@
-"""CSV export, streamed: pages of 2,000 by id, so memory stays flat at any size."""
+"""CSV export, streamed: pages of 2,000 by id, so memory stays flat at any size.
+
+Every cell is text a spreadsheet opens safely: a value that a spreadsheet would run as a
+formula is neutralised (OWASP's rule), and every time is ISO 8601 with its offset.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -33,10 +38,36 @@ EXPORT_COLUMNS = [
     "notes",
 ]
 PAGE = 2000
+# A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
+# Google Sheets: https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading apostrophe, which
+    spreadsheets hide, before a value that starts like a formula."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def restore_neutralised(text: str) -> str:
+    """neutralise_formula undone, so that an export imports again as the same leads."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise_formula(value)
+    return value  # ids and yes/no: numbers and words no spreadsheet evaluates
 
 
 def _row(lead: Lead) -> list[object]:
-    return [
+    values = [
         lead.pk,
         lead.first_name,
         lead.last_name,
@@ -50,13 +81,14 @@ def _row(lead: Lead) -> list[object]:
         lead.stage.name if lead.stage else "",
         lead.owner.email if lead.owner else "",
         lead.consent,
-        lead.unsubscribed_at or "",
-        lead.last_contacted_at or "",
-        lead.created_at.isoformat(),
-        lead.updated_at.isoformat(),
+        lead.unsubscribed_at,
+        lead.last_contacted_at,
+        lead.created_at,
+        lead.updated_at,
         json.dumps(lead.custom_fields, sort_keys=True) if lead.custom_fields else "",
         lead.notes,
     ]
+    return [_cell(value) for value in values]
 
 
 def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.models import CustomFieldDefinition, Lead, LeadImport
+from crm.selectors.export import restore_neutralised
 from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
 from project.errors import InvalidInput, field_error
 
@@ -123,7 +124,8 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
         }
         problems = []
         for index, target in positions:
-            cell = raw[index].strip() if index < len(raw) else ""
+            # A cell our export neutralised ('+44 ...) imports as the value it was.
+            cell = restore_neutralised(raw[index].strip()).strip() if index < len(raw) else ""
             if target == "tags":
                 values["tags"] = sorted(
                     {t.strip().lower() for t in re.split(r"[;,]", cell) if t.strip()}
