@@ -14,29 +14,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from crm.lead_fields import EXPORT_COLUMNS
 from crm.models import Lead
 
-EXPORT_COLUMNS = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "status",
-    "stage",
-    "owner",
-    "consent",
-    "unsubscribed_at",
-    "last_contacted_at",
-    "created_at",
-    "updated_at",
-    "custom_fields",
-    "notes",
-]
 PAGE = 2000
 # A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
 # Google Sheets: https://owasp.org/www-community/attacks/CSV_Injection
@@ -56,6 +36,18 @@ def restore_neutralised(text: str) -> str:
     return text
 
 
+def _value(lead: Lead, name: str) -> object:
+    if name == "stage":
+        return lead.stage.name if lead.stage else ""
+    if name == "owner":
+        return lead.owner.email if lead.owner else ""
+    if name == "tags":
+        return ";".join(lead.tags)
+    if name == "custom_fields":
+        return json.dumps(lead.custom_fields, sort_keys=True) if lead.custom_fields else ""
+    return getattr(lead, name)
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
@@ -67,28 +59,7 @@ def _cell(value: object) -> object:
 
 
 def _row(lead: Lead) -> list[object]:
-    values = [
-        lead.pk,
-        lead.first_name,
-        lead.last_name,
-        lead.email or "",
-        lead.phone,
-        lead.company,
-        lead.source,
-        lead.source_detail,
-        ";".join(lead.tags),
-        lead.status,
-        lead.stage.name if lead.stage else "",
-        lead.owner.email if lead.owner else "",
-        lead.consent,
-        lead.unsubscribed_at,
-        lead.last_contacted_at,
-        lead.created_at,
-        lead.updated_at,
-        json.dumps(lead.custom_fields, sort_keys=True) if lead.custom_fields else "",
-        lead.notes,
-    ]
-    return [_cell(value) for value in values]
+    return [_cell(_value(lead, name)) for name in EXPORT_COLUMNS]
 
 
 def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.lead_fields import IMPORTABLE, model_field
 from crm.models import CustomFieldDefinition, Lead, LeadImport
 from crm.selectors.export import restore_neutralised
 from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
@@ -30,19 +31,6 @@ from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
 
-IMPORTABLE = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "status",
-    "consent",
-]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_REPORTED_ERRORS = 1000
 PROGRESS_EVERY = 5000
@@ -122,7 +110,8 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
             "tags": [],
             "custom_fields": {},
         }
-        problems = []
+        problems: list[str] = []
+        typed_custom: dict[str, Any] = {}
         for index, target in positions:
             # A cell our export neutralised ('+44 ...) imports as the value it was.
             cell = restore_neutralised(raw[index].strip()).strip() if index < len(raw) else ""
@@ -135,6 +124,8 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
                 if word not in TRUE | FALSE:
                     problems.append(f"consent: '{cell}' is not yes or no")
                 values["consent"] = word in TRUE
+            elif target == "custom_fields":  # the export's column: a JSON object
+                typed_custom |= _json_object(cell, problems)
             elif target.startswith("custom_fields."):
                 if cell:
                     values["custom_fields"][target.split(".", 1)[1]] = cell
@@ -143,9 +134,10 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
             else:
                 values[target] = cell
         problems += _row_errors(values)
+        custom = typed_custom | _typed_custom(values["custom_fields"], definitions)
         problems += [
             f"{error['field']}: {error['message']}"
-            for error in custom_field_errors(_typed_custom(values["custom_fields"], definitions))
+            for error in custom_field_errors(custom, definitions)
         ]
         email_key = (values.get("email") or "").lower()
         if email_key and email_key in seen_emails:
@@ -157,11 +149,24 @@ def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) 
             if len(checked.errors) < MAX_REPORTED_ERRORS:
                 checked.errors.append({"row": number, "errors": problems})
         else:
-            values["custom_fields"] = _typed_custom(values["custom_fields"], definitions)
+            values["custom_fields"] = custom
             checked.good.append(values)
         if progress is not None and number % PROGRESS_EVERY == 0:
             progress(number - 1)
     return checked
+
+
+def _json_object(cell: str, problems: list[str]) -> dict[str, Any]:
+    if not cell:
+        return {}
+    try:
+        parsed = json.loads(cell)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        problems.append('custom_fields: give a JSON object like {"budget": 1200}')
+        return {}
+    return parsed
 
 
 def _typed_custom(values: dict[str, str], definitions: dict[str, Any]) -> dict[str, Any]:
@@ -181,38 +186,27 @@ def _typed_custom(values: dict[str, str], definitions: dict[str, Any]) -> dict[s
     return typed
 
 
-COPY_COLUMNS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "status",
-    "consent",
-    "custom_fields",
-]
+# Every field an import can fill, each a column of the temporary table the rows are COPYed
+# into first; a column the file does not have gets the model's default.
+COPY_COLUMNS = IMPORTABLE
+COPY_DEFAULTS = {name: model_field(name).get_default() for name in COPY_COLUMNS}
+
+
+def _copy_value(name: str, value: Any) -> Any:
+    if name == "custom_fields":
+        return json.dumps(value)
+    if name == "email":
+        return value or None  # NULL, not "": the unique index on lower(email) skips it
+    return value
 
 
 def _copy_rows(rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
-        yield (
-            row.get("first_name", ""),
-            row.get("last_name", ""),
-            row.get("email") or None,
-            row.get("phone", ""),
-            row.get("company", ""),
-            row["source"],
-            row.get("source_detail", ""),
-            row["tags"],
-            row.get("notes", ""),
-            row["status"],
-            row.get("consent", False),
-            json.dumps(row["custom_fields"]),
-        )
+        yield tuple(_copy_value(name, row.get(name, COPY_DEFAULTS[name])) for name in COPY_COLUMNS)
+
+
+def _temp_table_columns() -> str:
+    return ", ".join(f"{name} {model_field(name).db_type(connection)}" for name in COPY_COLUMNS)
 
 
 def write_rows(
@@ -227,10 +221,7 @@ def write_rows(
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE lead_import_rows (first_name varchar, last_name varchar, "
-            "email varchar, phone varchar, company varchar, source varchar, "
-            "source_detail varchar, tags varchar[], notes text, status varchar, "
-            "consent boolean, custom_fields jsonb) ON COMMIT DROP"
+            f"CREATE TEMP TABLE lead_import_rows ({_temp_table_columns()}) ON COMMIT DROP"
         )
         with cursor.cursor.copy(
             f"COPY lead_import_rows ({', '.join(COPY_COLUMNS)}) FROM STDIN"

@@ -12,26 +12,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.lead_fields import EDITABLE_FIELDS, PLAIN_TEXT_FIELDS
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from crm.services.events import diff, record_event, snapshot
 from project.errors import Conflict, InvalidInput, NotFound, field_error
 
-EDITABLE_FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "custom_fields",
-    "owner",
-    "stage",
-    "status",
-    "consent",
-]
 MAX_TAGS = 50
 
 
@@ -64,7 +49,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     """Normalise and validate the fields given; raise InvalidInput naming each bad one."""
     errors: list[dict[str, str]] = []
     cleaned = dict(values)
-    for name in ("first_name", "last_name", "phone", "company", "source_detail", "notes"):
+    for name in PLAIN_TEXT_FIELDS:
         if name in cleaned:
             cleaned[name] = (cleaned[name] or "").strip()
     if "email" in cleaned:

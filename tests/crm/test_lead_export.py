@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from crm.models import Lead
+from crm.models import CustomFieldDefinition, Lead
 from tests.crm.test_bulk_export_analytics import body_of
 from tests.crm.test_leads_api import api, post
 
@@ -91,3 +91,58 @@ def test_a_neutralised_export_imports_again_as_the_same_values(two_workspaces) -
     with schema_context(beta.workspace.schema_name):
         lead = Lead.objects.get()
     assert (lead.phone, lead.company, lead.tags) == ("+44 20 7946 0000", "-min", ["=a"])
+
+
+SET_BY_A_PERSON = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "source",
+    "source_detail",
+    "tags",
+    "status",
+    "consent",
+    "custom_fields",
+    "notes",
+]
+
+
+def test_an_export_imports_into_another_workspace_as_the_same_leads(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    for fixture in two_workspaces:
+        with schema_context(fixture.workspace.schema_name):
+            CustomFieldDefinition.objects.create(key="budget", label="Budget", field_type="number")
+            CustomFieldDefinition.objects.create(key="starts", label="Starts", field_type="date")
+    post(
+        api(alpha),
+        "/api/v1/leads",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@x.example",
+            "phone": "+44 20 7946 0000",
+            "company": "Engines, Ltd",
+            "source": "referral",
+            "source_detail": "Babbage",
+            "tags": ["math", "vip"],
+            "status": "qualified",
+            "consent": True,
+            "custom_fields": {"budget": 1200.5, "starts": "2026-05-01"},
+            "notes": "Two\nlines",
+        },
+    )
+    csv_bytes = body_of(api(alpha).get("/api/v1/leads/export")).encode()
+
+    imported = api(beta).post(
+        "/api/v1/leads/import",
+        {"file": SimpleUploadedFile("leads.csv", csv_bytes, content_type="text/csv")},
+    )
+
+    assert (imported.json()["created_count"], imported.json()["error_count"]) == (1, 0)
+    with schema_context(alpha.workspace.schema_name):
+        original = Lead.objects.values(*SET_BY_A_PERSON).get()
+    with schema_context(beta.workspace.schema_name):
+        copy = Lead.objects.values(*SET_BY_A_PERSON).get()
+    assert copy == original
