@@ -350,7 +350,18 @@ def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
 
 @login_required
 def dev_outbox(request: HttpRequest) -> HttpResponse:
-    """Development only: the emails this workspace would have sent, newest first."""
+    """Development only: the emails this workspace would have sent, newest first. Admins and
+    the owner only: it holds every member's password reset and sign-in links."""
+    if not can(_user(request), Action.READ_DEV_OUTBOX):
+        return render(
+            request,
+            "errors/page.html",
+            {
+                "title": "Not allowed",
+                "message": "Only admins and the owner read the development outbox.",
+            },
+            status=403,
+        )
     if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
         return render(
             request,
