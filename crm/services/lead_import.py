@@ -246,7 +246,8 @@ def start_import(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         created_by=actor,
-        total_rows=max(0, csv_text.count("\n") - 1),
+        # An estimate until the rows are read; files from old Macs end their lines with CR.
+        total_rows=max(0, max(csv_text.count("\n"), csv_text.count("\r")) - 1),
     )
     if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
         return run_import(lead_import)

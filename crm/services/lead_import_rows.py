@@ -45,7 +45,7 @@ class CheckedRows:
 
 def read_header(csv_text: str) -> list[str]:
     try:
-        return next(csv.reader(io.StringIO(csv_text)), [])
+        return next(csv.reader(io.StringIO(csv_text, newline="")), [])
     except csv.Error as error:
         raise InvalidInput(
             details=[
@@ -221,7 +221,7 @@ def rows_with_nul(csv_text: str) -> list[int]:
 def _records(csv_text: str) -> Iterator[tuple[int, list[str] | csv.Error]]:
     """(row number, cells) per record, the header being row 1 as in a spreadsheet; a record
     the csv module cannot read (a cell over its size limit) comes as its error."""
-    reader = csv.reader(io.StringIO(csv_text))
+    reader = csv.reader(io.StringIO(csv_text, newline=""))
     number = 0
     while True:
         number += 1

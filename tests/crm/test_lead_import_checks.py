@@ -7,10 +7,11 @@ import csv
 import io
 
 import pytest
+from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
-from tests.crm.test_lead_import import upload
+from tests.crm.test_lead_import import run_in_background, upload
 from tests.crm.test_leads_api import api
 
 HEADER = (
@@ -140,3 +141,26 @@ def test_a_file_with_nul_characters_is_422_naming_their_rows(make_workspace) -> 
     assert detail["message"].startswith("Rows 3, 4 hold a NUL character")
     with schema_context(fixture.workspace.schema_name):
         assert Lead.objects.count() == 0
+
+
+def test_a_file_with_old_mac_line_endings_imports(make_workspace) -> None:
+    fixture = make_workspace()
+    text = 'first_name,email,notes\rAda,ada@x.example,"two\r\nlines"\rAlan,alan@x.example,\r'
+
+    response = upload(api(fixture), text)
+
+    assert (response.status_code, response.json()["created_count"]) == (200, 2)
+    with schema_context(fixture.workspace.schema_name):
+        assert Lead.objects.get(email="ada@x.example").notes == "two\r\nlines"
+
+
+@override_settings(CRM_IMPORT_SYNC_MAX_ROWS=1)
+def test_a_large_file_with_old_mac_line_endings_goes_to_the_worker(
+    make_workspace, django_capture_on_commit_callbacks
+) -> None:
+    fixture = make_workspace()
+    text = "first_name,email\rAda,ada@x.example\rAlan,alan@x.example\r"
+
+    report = run_in_background(api(fixture), text, django_capture_on_commit_callbacks)
+
+    assert (report["status"], report["created_count"]) == ("done", 2)
