@@ -1,4 +1,8 @@
-"""How /api/v1/ knows the caller: a bearer API key or access token, else the browser session."""
+"""How /api/v1/ knows the caller: a bearer API key or access token, else the browser session.
+
+A caller with neither (or with credentials of another workspace, which mean nothing here) is
+401 not_authenticated; a signed-in session without its CSRF token is 403.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from accounts.models import User
 from accounts.services.api_auth import identify_bearer
@@ -30,7 +35,22 @@ def _credential_key(group: str, request: HttpRequest) -> str:
     return str(getattr(request, "bearer_credential", ""))
 
 
-API_AUTH: list[Any] = [BearerAuth(), django_auth]
+class SessionAuth(NinjaSessionAuth):
+    """The browser's signed-in session, CSRF-checked. ninja checks CSRF before it looks at
+    the session, so a call with no session at all (or another workspace's, unknown here)
+    got 403 "CSRF check failed" instead of 401; the check now runs only for a request that
+    is signed in through its session, which is what the check protects."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return request.user if key is not None and request.user.is_authenticated else None
+
+
+API_AUTH: list[Any] = [BearerAuth(), SessionAuth()]
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -332,7 +332,10 @@ def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
 
 @workspace_page
 def dev_outbox(request: HttpRequest) -> HttpResponse:
-    """Development only: the emails this workspace would have sent, newest first."""
+    """Development only: the emails this workspace would have sent, newest first. Admins and
+    the owner only: it holds every member's password reset and sign-in links."""
+    if not can(_user(request), Action.READ_DEV_OUTBOX):
+        raise Forbidden("Only admins and the owner read the development outbox.")
     if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
         raise NotFound("No outbox here: emails are sent through Postmark.")
     return render(request, "accounts/outbox.html", {"emails": latest_outbox_emails()})

@@ -27,6 +27,7 @@ def import_leads(import_id: int) -> str:
     from crm.models import LeadImport
     from crm.services.lead_import import run_import
 
+    in_workspace()
     lead_import = LeadImport.objects.filter(pk=import_id).first()
     if lead_import is None:
         return "missing"

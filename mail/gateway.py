@@ -9,7 +9,9 @@ sender that crashed mid-call learns what went out before it sends anything again
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -153,8 +155,35 @@ def find_sent_message_ids(*, metadata_key: str, value: str) -> list[str]:
     return [m.provider_id for m in find_sent_messages(metadata_key=metadata_key, value=value)]
 
 
+# Every line break and other vertical whitespace str.splitlines() knows (\v, \f, file and
+# group separators, NEL, U+2028, U+2029): in a header value any of them may start a new header.
+LINE_BREAKS = re.compile("[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """A header value with each run of line breaks replaced by one space."""
+    return LINE_BREAKS.sub(" ", value).strip()
+
+
+def header_safe(email: Email) -> Email:
+    """The email with no line break left in anything that becomes a header (To, Subject,
+    the From name, Reply-To, the tag and extra headers), so that no name a customer or a
+    member typed can add a header of its own."""
+    return dataclasses.replace(
+        email,
+        to=one_line(email.to),
+        subject=one_line(email.subject),
+        from_name=one_line(email.from_name),
+        reply_to=one_line(email.reply_to),
+        tag=one_line(email.tag),
+        headers={one_line(name): one_line(value) for name, value in email.headers.items()},
+    )
+
+
 def message_payload(email: Email) -> dict[str, Any]:
-    """The email as Postmark's API takes it."""
+    """The email as Postmark's API takes it: the one function every outgoing email passes
+    through, to Postmark or to the development outbox, so its headers are made safe here."""
+    email = header_safe(email)
     message: dict[str, Any] = {
         "From": email.from_address,
         "To": email.to,
@@ -366,15 +395,17 @@ class OutboxGateway:
 
 
 def _outbox_fields(email: Email) -> dict[str, Any]:
+    """What Postmark would have been sent, as an outbox row."""
+    message = message_payload(email)
     return {
-        "to": email.to,
-        "subject": email.subject[:255],
-        "text_body": email.text_body,
-        "html_body": email.html_body,
-        "stream": email.message_stream,
-        "tag": email.tag,
-        "from_email": email.from_address,
-        "reply_to": email.reply_to,
-        "metadata": email.metadata,
-        "headers": email.headers,
+        "to": message["To"],
+        "subject": message["Subject"][:255],
+        "text_body": message["TextBody"],
+        "html_body": message.get("HtmlBody", ""),
+        "stream": message["MessageStream"],
+        "tag": message.get("Tag", ""),
+        "from_email": message["From"],
+        "reply_to": message.get("ReplyTo", ""),
+        "metadata": message.get("Metadata", {}),
+        "headers": message.get("Headers", {}),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import time
 
 from django.conf import settings
@@ -53,20 +54,41 @@ def check_credentials(*, email: str, password: str, ip: str | None) -> User:
     InvalidCredentials otherwise. Every outcome is audited, failures included, so this
     is deliberately not one transaction: a refusal must not roll back its own audit row.
     """
+    return authenticate_with_lockout(
+        email=email, password=password, ip=ip, refusal=InvalidCredentials()
+    )
+
+
+def authenticate_with_lockout(
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    refusal: DomainError,
+    accept: Callable[[User], bool] = lambda user: True,
+    audit_prefix: str = "",
+) -> User:
+    """The active user of the current schema with these credentials whom `accept` takes.
+
+    CRM_LOCKOUT_FAILURES refusals in a row lock the email in this schema for
+    CRM_LOCKOUT_SECONDS: AccountLocked then, even for the right password; `refusal`
+    otherwise. Each outcome is audited as <audit_prefix>sign_in, ..._failed or
+    ..._refused_locked (workspaces and the console use the same lock, with their own words).
+    """
     minutes = lock_minutes_left(email)
     if minutes:
-        record_audit_event(action="sign_in_refused_locked", actor_email=email, ip=ip)
+        record_audit_event(action=f"{audit_prefix}sign_in_refused_locked", actor_email=email, ip=ip)
         raise AccountLocked(minutes)
     user = authenticate(username=email, password=password)
-    if not isinstance(user, User):
+    if not isinstance(user, User) or not accept(user):
         _count_failure(email)
-        record_audit_event(action="sign_in_failed", actor_email=email, ip=ip)
+        record_audit_event(action=f"{audit_prefix}sign_in_failed", actor_email=email, ip=ip)
         minutes = lock_minutes_left(email)
         if minutes:
             raise AccountLocked(minutes)
-        raise InvalidCredentials()
+        raise refusal
     cache.delete(_failures_key(email))
-    record_audit_event(action="sign_in", actor=user, ip=ip)
+    record_audit_event(action=f"{audit_prefix}sign_in", actor=user, ip=ip)
     return user
 
 

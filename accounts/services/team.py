@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import AccessToken, OneTimeToken, User
+from accounts.models import AccessToken, ApiKey, OneTimeToken, User
 from accounts.permissions import Action, require
 from accounts.services.audit import record_audit_event
 from accounts.services.emails import send_invitation_email
+from accounts.services.sessions import end_sessions
 from accounts.services.tokens import (
     LinkInvalid,
     consume_one_time_token,
@@ -129,7 +131,9 @@ def change_member_role(*, actor: User, member_id: int, role: str, ip: str | None
 
 @transaction.atomic
 def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> User:
-    """Stop a member from signing in; their sessions and tokens stop working at once."""
+    """Stop a member from signing in. Every credential they hold ends at once, for good:
+    browser sessions, API tokens, the API keys they made and unused links (password reset
+    and the like), so reactivating them later revives none of these."""
     require(actor, Action.MANAGE_TEAM)
     member = get_member(member_id)
     if member.pk == actor.pk:
@@ -137,19 +141,29 @@ def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
     _guard_owner(actor, member)
     member.is_active = False
     member.save(update_fields=["is_active"])
-    AccessToken.objects.filter(user=member, revoked_at__isnull=True).delete()
+    now = timezone.now()
+    sessions = end_sessions(member)
+    AccessToken.objects.filter(user=member).delete()
+    api_keys = ApiKey.objects.filter(created_by=member, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    OneTimeToken.objects.filter(user=member, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
     record_audit_event(
         action="member_deactivated",
         actor=actor,
         target=member,
         ip=ip,
-        details={"email": member.email},
+        details={"email": member.email, "sessions_ended": sessions, "api_keys_revoked": api_keys},
     )
     return member
 
 
 @transaction.atomic
 def reactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> User:
+    """Let a deactivated member sign in again, with a fresh sign-in: nothing they held
+    before deactivation comes back (deactivate_member ended it)."""
     require(actor, Action.MANAGE_TEAM)
     member = get_member(member_id)
     member.is_active = True

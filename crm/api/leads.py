@@ -261,6 +261,7 @@ class ImportOut(Schema):
     skipped_count: int
     error_count: int
     errors: list[dict[str, Any]]
+    failure: str  # why a failed import stopped; empty otherwise
     created_at: datetime
     finished_at: datetime | None
 

@@ -1,4 +1,8 @@
-"""CSV export, streamed: pages of 2,000 by id, so memory stays flat at any size."""
+"""CSV export, streamed: pages of 2,000 by id, so memory stays flat at any size.
+
+Every cell is text a spreadsheet opens safely: a value that a spreadsheet would run as a
+formula is neutralised (OWASP's rule), and every time is ISO 8601 with its offset.
+"""
 
 from __future__ import annotations
 
@@ -6,57 +10,56 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db.models import QuerySet
 
+from crm.lead_fields import EXPORT_COLUMNS
 from crm.models import Lead
 
-EXPORT_COLUMNS = [
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "status",
-    "stage",
-    "owner",
-    "consent",
-    "unsubscribed_at",
-    "last_contacted_at",
-    "created_at",
-    "updated_at",
-    "custom_fields",
-    "notes",
-]
 PAGE = 2000
+# A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
+# Google Sheets: https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading apostrophe, which
+    spreadsheets hide, before a value that starts like a formula."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def restore_neutralised(text: str) -> str:
+    """neutralise_formula undone, so that an export imports again as the same leads."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+def _value(lead: Lead, name: str) -> object:
+    if name == "stage":
+        return lead.stage.name if lead.stage else ""
+    if name == "owner":
+        return lead.owner.email if lead.owner else ""
+    if name == "tags":
+        return ";".join(lead.tags)
+    if name == "custom_fields":
+        return json.dumps(lead.custom_fields, sort_keys=True) if lead.custom_fields else ""
+    return getattr(lead, name)
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise_formula(value)
+    return value  # ids and yes/no: numbers and words no spreadsheet evaluates
 
 
 def _row(lead: Lead) -> list[object]:
-    return [
-        lead.pk,
-        lead.first_name,
-        lead.last_name,
-        lead.email or "",
-        lead.phone,
-        lead.company,
-        lead.source,
-        lead.source_detail,
-        ";".join(lead.tags),
-        lead.status,
-        lead.stage.name if lead.stage else "",
-        lead.owner.email if lead.owner else "",
-        lead.consent,
-        lead.unsubscribed_at or "",
-        lead.last_contacted_at or "",
-        lead.created_at.isoformat(),
-        lead.updated_at.isoformat(),
-        json.dumps(lead.custom_fields, sort_keys=True) if lead.custom_fields else "",
-        lead.notes,
-    ]
+    return [_cell(_value(lead, name)) for name in EXPORT_COLUMNS]
 
 
 def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:

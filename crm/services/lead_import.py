@@ -8,12 +8,8 @@ Small files run in the request; larger ones in a Celery job that reports progres
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -23,197 +19,42 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import Action, require
-from crm.models import CustomFieldDefinition, Lead, LeadImport
-from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
+from crm.lead_fields import IMPORTABLE, model_field
+from crm.models import LeadImport
+from crm.services.lead_import_rows import (
+    check_rows,
+    read_header,
+    resolve_mapping,
+    rows_with_nul,
+)
 from project.celery import queue_job
 from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
 
-IMPORTABLE = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "status",
-    "consent",
-]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_REPORTED_ERRORS = 1000
-PROGRESS_EVERY = 5000
-TRUE = {"1", "true", "yes", "y", "on"}
-FALSE = {"", "0", "false", "no", "n", "off"}
+# Every field an import can fill, each a column of the temporary table the rows are COPYed
+# into first; a column the file does not have gets the model's default.
+COPY_COLUMNS = IMPORTABLE
+COPY_DEFAULTS = {name: model_field(name).get_default() for name in COPY_COLUMNS}
 
 IMPORT_JOB = "crm.import_leads"  # crm.tasks.import_leads, queued by name
 
 
-@dataclass
-class CheckedRows:
-    good: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_count: int = 0
-
-
-def read_header(csv_text: str) -> list[str]:
-    return next(csv.reader(io.StringIO(csv_text)), [])
-
-
-def resolve_mapping(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
-    """CSV column -> lead field. Without a mapping, columns named like fields map to them."""
-    if not mapping:
-        normalised = {column: column.strip().lower().replace(" ", "_") for column in header}
-        return {
-            column: name
-            for column, name in normalised.items()
-            if name in IMPORTABLE or name.startswith("custom_fields.")
-        }
-    errors = [
-        field_error(f"mapping.{column}", "unknown_column", "No such column in the file.")
-        for column in mapping
-        if column not in header
-    ]
-    errors += [
-        field_error(
-            f"mapping.{column}",
-            "unknown_field",
-            f"Map to one of: {', '.join(IMPORTABLE)} or custom_fields.<key>.",
-        )
-        for column, target in mapping.items()
-        if target not in IMPORTABLE and not target.startswith("custom_fields.")
-    ]
-    if errors:
-        raise InvalidInput(details=errors)
-    return mapping
-
-
-def _row_errors(values: dict[str, Any]) -> list[str]:
-    problems = []
-    email = values.get("email")
-    if email and not EMAIL.match(email):
-        problems.append(f"email: '{email}' is not a valid email address")
-    if not email and not values.get("phone"):
-        problems.append("email or phone: give at least one")
-    if values.get("source") not in Lead.Source.values:
-        problems.append(f"source: use one of {', '.join(Lead.Source.values)}")
-    if values.get("status") not in Lead.Status.values:
-        problems.append(f"status: use one of {', '.join(Lead.Status.values)}")
-    if len(values.get("tags", [])) > MAX_TAGS:
-        problems.append(f"tags: at most {MAX_TAGS}")
-    return problems
-
-
-def check_rows(csv_text: str, mapping: dict[str, str], *, progress: Any = None) -> CheckedRows:
-    """Parse and check every row; row numbers count the header as row 1, like a spreadsheet."""
-    reader = csv.reader(io.StringIO(csv_text))
-    header = next(reader, [])
-    columns = resolve_mapping(header, mapping)
-    positions = [(header.index(column), target) for column, target in columns.items()]
-    definitions = custom_field_definitions()
-    checked, seen_emails = CheckedRows(), dict[str, int]()
-    for number, raw in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in raw):
-            continue
-        values: dict[str, Any] = {
-            "source": Lead.Source.IMPORT,
-            "status": Lead.Status.NEW,
-            "tags": [],
-            "custom_fields": {},
-        }
-        problems = []
-        for index, target in positions:
-            cell = raw[index].strip() if index < len(raw) else ""
-            if target == "tags":
-                values["tags"] = sorted(
-                    {t.strip().lower() for t in re.split(r"[;,]", cell) if t.strip()}
-                )
-            elif target == "consent":
-                word = cell.lower()
-                if word not in TRUE | FALSE:
-                    problems.append(f"consent: '{cell}' is not yes or no")
-                values["consent"] = word in TRUE
-            elif target.startswith("custom_fields."):
-                if cell:
-                    values["custom_fields"][target.split(".", 1)[1]] = cell
-            elif target in ("source", "status"):
-                values[target] = cell.lower() or values[target]
-            else:
-                values[target] = cell
-        problems += _row_errors(values)
-        problems += [
-            f"{error['field']}: {error['message']}"
-            for error in custom_field_errors(_typed_custom(values["custom_fields"], definitions))
-        ]
-        email_key = (values.get("email") or "").lower()
-        if email_key and email_key in seen_emails:
-            problems.append(f"email: already on row {seen_emails[email_key]} of this file")
-        elif email_key:
-            seen_emails[email_key] = number
-        if problems:
-            checked.error_count += 1
-            if len(checked.errors) < MAX_REPORTED_ERRORS:
-                checked.errors.append({"row": number, "errors": problems})
-        else:
-            values["custom_fields"] = _typed_custom(values["custom_fields"], definitions)
-            checked.good.append(values)
-        if progress is not None and number % PROGRESS_EVERY == 0:
-            progress(number - 1)
-    return checked
-
-
-def _typed_custom(values: dict[str, str], definitions: dict[str, Any]) -> dict[str, Any]:
-    typed: dict[str, Any] = {}
-    for key, value in values.items():
-        definition = definitions.get(key)
-        kind = definition.field_type if definition else None
-        if kind == CustomFieldDefinition.FieldType.NUMBER:
-            try:
-                typed[key] = float(value) if "." in value else int(value)
-            except ValueError:
-                typed[key] = value
-        elif kind == CustomFieldDefinition.FieldType.BOOLEAN:
-            typed[key] = value.lower() in TRUE if value.lower() in TRUE | FALSE else value
-        else:
-            typed[key] = value
-    return typed
-
-
-COPY_COLUMNS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "status",
-    "consent",
-    "custom_fields",
-]
+def _copy_value(name: str, value: Any) -> Any:
+    if name == "custom_fields":
+        return json.dumps(value)
+    if name == "email":
+        return value or None  # NULL, not "": the unique index on lower(email) skips it
+    return value
 
 
 def _copy_rows(rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
-        yield (
-            row.get("first_name", ""),
-            row.get("last_name", ""),
-            row.get("email") or None,
-            row.get("phone", ""),
-            row.get("company", ""),
-            row["source"],
-            row.get("source_detail", ""),
-            row["tags"],
-            row.get("notes", ""),
-            row["status"],
-            row.get("consent", False),
-            json.dumps(row["custom_fields"]),
-        )
+        yield tuple(_copy_value(name, row.get(name, COPY_DEFAULTS[name])) for name in COPY_COLUMNS)
+
+
+def _temp_table_columns() -> str:
+    return ", ".join(f"{name} {model_field(name).db_type(connection)}" for name in COPY_COLUMNS)
 
 
 def write_rows(
@@ -228,10 +69,7 @@ def write_rows(
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE lead_import_rows (first_name varchar, last_name varchar, "
-            "email varchar, phone varchar, company varchar, source varchar, "
-            "source_detail varchar, tags varchar[], notes text, status varchar, "
-            "consent boolean, custom_fields jsonb) ON COMMIT DROP"
+            f"CREATE TEMP TABLE lead_import_rows ({_temp_table_columns()}) ON COMMIT DROP"
         )
         with cursor.cursor.copy(
             f"COPY lead_import_rows ({', '.join(COPY_COLUMNS)}) FROM STDIN"
@@ -283,14 +121,35 @@ def _save_progress(lead_import: LeadImport, **fields: Any) -> None:
     LeadImport.objects.filter(pk=lead_import.pk).update(**fields)
 
 
+FINISHED = (LeadImport.Status.DONE, LeadImport.Status.FAILED)
+
+
 def run_import(lead_import: LeadImport) -> LeadImport:
     """Check and (unless a dry run, or refused for bad rows) write one import.
 
-    Safe to run again after a crash: the write is one transaction, so either every row
-    landed (and the import is done) or none did and it starts over.
+    Whatever goes wrong on the way, the import ends `failed` with its report so far and the
+    reason, never left `validating` or `writing`. Safe to run again after a killed worker:
+    the write is one transaction, so either every row landed (and the import is done) or
+    none did and it starts over.
     """
-    if lead_import.status == LeadImport.Status.DONE:
+    if lead_import.status in FINISHED:
         return lead_import
+    try:
+        return _check_and_write(lead_import)
+    except Exception:  # any failure at all must end the import, never strand it in progress
+        stage = lead_import.get_status_display().lower()
+        log.exception("lead_import_failed", import_id=lead_import.pk, stage=lead_import.status)
+        _save_progress(
+            lead_import,
+            status=LeadImport.Status.FAILED,
+            failure=f"The import stopped while {stage}: something went wrong on our side and "
+            "it has been logged. No lead was written; try the import again.",
+            finished_at=timezone.now(),
+        )
+        return lead_import
+
+
+def _check_and_write(lead_import: LeadImport) -> LeadImport:
     _save_progress(lead_import, status=LeadImport.Status.VALIDATING, processed_rows=0)
     mapping = resolve_mapping(read_header(lead_import.csv_text), lead_import.mapping)
     checked = check_rows(
@@ -353,14 +212,27 @@ def start_import(
 ) -> LeadImport:
     """Record an import and run it now (small files) or queue it for a worker.
 
-    Raises InvalidInput for an empty file, an unknown option or a mapping that names
-    columns or fields that do not exist.
+    Raises InvalidInput for an empty file, a file with NUL characters (naming their rows),
+    an unknown option or a mapping that names columns or fields that do not exist.
     """
     if actor is not None:
         require(actor, Action.MANAGE_LEADS)
     if on_duplicate not in LeadImport.OnDuplicate.values:
         raise InvalidInput(
             details=[field_error("on_duplicate", "invalid_choice", "Use update or skip.")]
+        )
+    nul_rows = rows_with_nul(csv_text)
+    if nul_rows:
+        listed = ", ".join(str(number) for number in nul_rows[:20])
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "file",
+                    "nul_character",
+                    f"Rows {listed} hold a NUL character, which cannot be stored: "
+                    "remove it and import again.",
+                )
+            ]
         )
     header = read_header(csv_text)
     if not header:
@@ -377,7 +249,8 @@ def start_import(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         created_by=actor,
-        total_rows=max(0, csv_text.count("\n") - 1),
+        # An estimate until the rows are read; files from old Macs end their lines with CR.
+        total_rows=max(0, max(csv_text.count("\n"), csv_text.count("\r")) - 1),
     )
     if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
         return run_import(lead_import)

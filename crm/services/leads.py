@@ -14,27 +14,12 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from crm.errors import LeadEmailTaken
 from crm.events import RecordEvent
+from crm.lead_fields import EDITABLE_FIELDS, PLAIN_TEXT_FIELDS
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from crm.selectors.leads import get_lead
 from crm.services.events import diff, record_event, snapshot
 from project.errors import InvalidInput, NotFound, field_error
 
-EDITABLE_FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "source",
-    "source_detail",
-    "tags",
-    "notes",
-    "custom_fields",
-    "owner",
-    "stage",
-    "status",
-    "consent",
-]
 MAX_TAGS = 50
 
 
@@ -42,7 +27,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     """Normalise and validate the fields given; raise InvalidInput naming each bad one."""
     errors: list[dict[str, str]] = []
     cleaned = dict(values)
-    for name in ("first_name", "last_name", "phone", "company", "source_detail", "notes"):
+    for name in PLAIN_TEXT_FIELDS:
         if name in cleaned:
             cleaned[name] = (cleaned[name] or "").strip()
     if "email" in cleaned:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import structlog
-from django.contrib.auth import authenticate
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import AuditEvent, User
 from accounts.services.audit import record_audit_event
+from accounts.services.sign_in import authenticate_with_lockout
 from accounts.services.users import account_input_errors, create_user
 from project.errors import InvalidInput
 from tenants.errors import NotStaff, PublicWorkspaceUntouchable, StaffCredentialsInvalid
@@ -41,16 +41,20 @@ def check_staff_credentials(*, email: str, password: str, ip: str | None) -> Use
     """Return the active staff account of the public schema with these credentials.
 
     Anything else (unknown email, wrong password, inactive or non-staff account, an account
-    that exists only in a workspace) raises the same StaffCredentialsInvalid. Both outcomes
-    are audited; deliberately not one transaction, so a refusal keeps its audit row.
+    that exists only in a workspace) raises the same StaffCredentialsInvalid, and after
+    CRM_LOCKOUT_FAILURES of them in a row the email is locked like a workspace account
+    (AccountLocked, even for the right password). Every outcome is audited; deliberately
+    not one transaction, so a refusal keeps its audit row.
     """
     with schema_context(get_public_schema_name()):
-        user = authenticate(username=email.strip(), password=password)
-        if not (isinstance(user, User) and is_staff(user)):
-            record_audit_event(action="console_sign_in_failed", actor_email=email.strip(), ip=ip)
-            raise StaffCredentialsInvalid()
-        record_audit_event(action="console_sign_in", actor=user, ip=ip)
-    return user
+        return authenticate_with_lockout(
+            email=email.strip(),
+            password=password,
+            ip=ip,
+            refusal=StaffCredentialsInvalid(),
+            accept=is_staff,
+            audit_prefix="console_",
+        )
 
 
 def record_staff_sign_out(*, staff_user: User, ip: str | None) -> AuditEvent:

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from accounts.models import ApiKey, User
 from accounts.permissions import ADMIN_ACTIONS, MEMBER_ACTIONS, Action, can
 from tenants.models import Workspace
-from tests.support.clients import add_member, bearer_client
+from tests.support.clients import add_member, bearer_client, sign_in_client
 
 
 @dataclass
@@ -134,3 +134,28 @@ def test_deleting_the_workspace_needs_the_slug_typed_back(make_workspace) -> Non
     assert right.status_code == 204
     assert not Workspace.objects.filter(slug=fixture.workspace.slug).exists()
     assert Client(HTTP_HOST=fixture.host).get("/api/v1/workspace").status_code == 404
+
+
+def test_the_development_outbox_is_for_admins_and_the_owner(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    member = add_member(alpha.workspace, "member")
+    admin = add_member(alpha.workspace, "admin")
+    for fixture in two_workspaces:  # the owner's reset link lands in each outbox
+        fixture.client().post("/password-reset/", {"email": fixture.owner_email})
+    as_member = sign_in_client(alpha.workspace, member.email)
+
+    refused = as_member.get("/dev/outbox/")
+    member_home = as_member.get("/")
+    admin_page = sign_in_client(alpha.workspace, admin.email).get("/dev/outbox/")
+    owner_client = alpha.signed_in_client()
+    owner_page = owner_client.get("/dev/outbox/")
+
+    assert refused.status_code == 403
+    assert "password-reset/confirm" not in refused.text
+    assert 'href="/dev/outbox/"' not in member_home.text
+    assert 'href="/dev/outbox/"' in owner_client.get("/").text
+    for page in (admin_page, owner_page):
+        assert page.status_code == 200
+        assert "Reset your password" in page.text
+        assert alpha.owner_email in page.text
+        assert beta.owner_email not in page.text

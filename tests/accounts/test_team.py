@@ -162,6 +162,53 @@ def test_deactivated_member_loses_session_and_tokens_at_once(make_workspace) -> 
     assert api.status_code == 401
 
 
+def test_reactivating_a_member_revives_nothing_from_before_the_deactivation(
+    two_workspaces,
+) -> None:
+    alpha, beta = two_workspaces
+    member = add_member(alpha.workspace, "admin", email="sam@team.example")
+    add_member(beta.workspace, "admin", email="sam@team.example")  # the same person, elsewhere
+    browser = sign_in_client(alpha.workspace, member.email)
+    remembered = alpha.client()
+    remembered.post(
+        "/login/", {"email": member.email, "password": OWNER_PASSWORD, "remember_me": "on"}
+    )
+    elsewhere = sign_in_client(beta.workspace, member.email)
+    pair = (
+        alpha.client()
+        .post(
+            "/api/v1/auth/token",
+            {"email": member.email, "password": OWNER_PASSWORD},
+            content_type="application/json",
+        )
+        .json()
+    )
+    api_key = browser.post(
+        "/api/v1/api-keys", {"name": "Zapier"}, content_type="application/json"
+    ).json()["key"]
+    alpha.client().post("/password-reset/", {"email": member.email})
+    reset_link = link_in(outbox_of(alpha.workspace)[-1], "/password-reset/confirm/")
+    owner = alpha.signed_in_client()
+
+    owner.post(f"/team/{member.pk}/deactivate/")
+    owner.post(f"/team/{member.pk}/reactivate/")
+
+    assert browser.get("/team/").status_code == 302  # to the sign-in page
+    assert remembered.get("/team/").status_code == 302
+    for credential in (pair["access_token"], api_key):
+        me = alpha.client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {credential}")
+        assert me.status_code == 401
+    refreshed = alpha.client().post(
+        "/api/v1/auth/refresh",
+        {"refresh_token": pair["refresh_token"]},
+        content_type="application/json",
+    )
+    assert refreshed.status_code == 401
+    assert alpha.client().get(reset_link).status_code == 400
+    assert elsewhere.get("/team/").status_code == 200  # beta's session is beta's own
+    assert sign_in_client(alpha.workspace, member.email).get("/team/").status_code == 200
+
+
 def test_team_api_lists_and_changes_roles(make_workspace) -> None:
     fixture = make_workspace()
     member = add_member(fixture.workspace, "member")

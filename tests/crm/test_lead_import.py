@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
@@ -168,3 +170,80 @@ def test_imports_of_another_workspace_are_404(two_workspaces) -> None:
     assert api(beta).get(f"/api/v1/imports/{done['id']}").status_code == 404
     with schema_context(beta.workspace.schema_name):
         assert Lead.objects.count() == 0
+
+
+def run_in_background(client, text: str, capture, **options: str):
+    """Upload a file large enough for the worker and run the job (eagerly) on commit."""
+    from project.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with capture(execute=True):
+            queued = upload(client, text, **options)
+    finally:
+        app.conf.task_always_eager = False
+    assert queued.status_code == 202, queued.content
+    return client.get(f"/api/v1/imports/{queued.json()['id']}").json()
+
+
+def test_an_overlong_name_in_a_background_import_is_reported_by_row_not_left_writing(
+    two_workspaces, django_capture_on_commit_callbacks
+) -> None:
+    alpha, beta = two_workspaces
+    rows = [f"Lead{n},lead{n}@x.example" for n in range(2101)]
+    rows[1500] = f"{'A' * 300},long@x.example"  # row 1502: the header is row 1
+    text = "first_name,email\n" + "\n".join(rows) + "\n"
+
+    report = run_in_background(api(alpha), text, django_capture_on_commit_callbacks)
+
+    assert report["status"] == "done"
+    assert (report["error_count"], report["created_count"]) == (1, 0)
+    assert report["errors"][0]["row"] == 1502
+    assert report["errors"][0]["errors"][0].startswith("first_name:")
+    assert api(beta).get(f"/api/v1/imports/{report['id']}").status_code == 404
+    with schema_context(alpha.workspace.schema_name):
+        assert Lead.objects.count() == 0
+
+
+def break_lead_writes(fixture) -> None:
+    """Make the database refuse every new lead of this workspace (as a full disk would):
+    a trigger in its schema only, so nothing of ours is replaced and the others still work."""
+    with schema_context(fixture.workspace.schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_leads() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$; "
+            "CREATE TRIGGER refuse_leads BEFORE INSERT ON crm_lead "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_leads()"
+        )
+
+
+def test_an_import_whose_write_fails_ends_failed_with_its_report(
+    two_workspaces, django_capture_on_commit_callbacks
+) -> None:
+    alpha, beta = two_workspaces
+    break_lead_writes(alpha)
+    text = GOOD + "Bad,Row,nope,,\n"
+
+    in_request = upload(api(alpha), text, skip_bad_rows="true")
+    with override_settings(CRM_IMPORT_SYNC_MAX_ROWS=1):
+        in_background = run_in_background(
+            api(alpha), text, django_capture_on_commit_callbacks, skip_bad_rows="true"
+        )
+    elsewhere = upload(api(beta), text, skip_bad_rows="true")
+
+    assert in_request.status_code == 200
+    for report in (in_request.json(), in_background):
+        assert (report["status"], report["created_count"]) == ("failed", 0)
+        assert report["failure"].startswith("The import stopped while writing leads")
+        assert [error["row"] for error in report["errors"]] == [4]
+        assert report["finished_at"] is not None
+    assert (elsewhere.json()["status"], elsewhere.json()["created_count"]) == ("done", 2)
+    with schema_context(alpha.workspace.schema_name):
+        assert Lead.objects.count() == 0
+
+
+def test_the_import_job_outside_a_workspace_schema_refuses_to_work(db) -> None:
+    from crm.tasks import NotInWorkspace, import_leads
+
+    with pytest.raises(NotInWorkspace):
+        import_leads.run(1)

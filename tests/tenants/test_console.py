@@ -145,6 +145,31 @@ def test_deactivated_staff_cannot_sign_in(apex_client, staff_user) -> None:
     assert GENERIC_REFUSAL in response.text
 
 
+def test_five_failed_sign_ins_lock_a_staff_account_even_for_the_right_password(
+    apex_client, staff_user, make_workspace
+) -> None:
+    fixture = make_workspace()
+    add_member(fixture.workspace, "member", email=STAFF_EMAIL)  # the same email, elsewhere
+    attempts = [
+        apex_client.post("/console/login/", {"email": STAFF_EMAIL, "password": "guess"})
+        for _ in range(5)
+    ]
+
+    right = apex_client.post(
+        "/console/login/", {"email": STAFF_EMAIL.upper(), "password": STAFF_PASSWORD}
+    )
+
+    assert GENERIC_REFUSAL in attempts[3].text
+    assert "locked for 15 minutes" in attempts[4].text
+    assert right.status_code == 200
+    assert "locked for 15 minutes" in right.text
+    assert apex_client.get("/console/").status_code == 302
+    assert len(public_audit("console_sign_in_failed")) == 5
+    assert len(public_audit("console_sign_in_refused_locked")) == 1
+    # The lock is the console's: the workspace account with this email still signs in.
+    sign_in_client(fixture.workspace, STAFF_EMAIL)
+
+
 def test_workspace_session_cookie_means_nothing_at_the_console(make_workspace) -> None:
     fixture = make_workspace()
     workspace_client = fixture.signed_in_client()
