@@ -13,23 +13,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import NotAuthenticated
+from accounts.events import AuditAction
 from accounts.models import AccessToken, ApiKey, User
 from accounts.permissions import Action, require
 from accounts.services.audit import record_audit_event
 from accounts.services.sign_in import check_credentials
 from accounts.services.tokens import hash_secret, new_secret
-from project.errors import DomainError, InvalidInput, NotFound, field_error
+from project.errors import InvalidInput, NotFound, field_error
 
 ACCESS_LIFETIME = timedelta(minutes=15)
 REFRESH_LIFETIME = timedelta(days=30)
 API_KEY_PREFIX = "crm_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class NotAuthenticated(DomainError):
-    code = "not_authenticated"
-    status = 401
-    default_message = "Send a valid bearer token in the Authorization header."
 
 
 @dataclass(frozen=True)
@@ -156,7 +152,7 @@ def create_api_key(*, actor: User, name: str, ip: str | None = None) -> CreatedA
         name=name, prefix=prefix, key_hash=hash_secret(secret), created_by=actor
     )
     record_audit_event(
-        action="api_key_created",
+        action=AuditAction.API_KEY_CREATED,
         actor=actor,
         target=api_key,
         ip=ip,
@@ -176,7 +172,7 @@ def revoke_api_key(*, actor: User, api_key_id: int, ip: str | None = None) -> Ap
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         record_audit_event(
-            action="api_key_revoked",
+            action=AuditAction.API_KEY_REVOKED,
             actor=actor,
             target=api_key,
             ip=ip,

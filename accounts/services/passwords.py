@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.events import AuditAction
 from accounts.models import AccessToken, OneTimeToken, User
 from accounts.services.audit import record_audit_event
 from accounts.services.emails import send_password_reset_email, send_verification_email
@@ -22,7 +23,9 @@ from project.errors import InvalidInput
 def request_password_reset(*, email: str, base_url: str, ip: str | None = None) -> None:
     """Email a reset link if an active account has this email; say nothing either way."""
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    record_audit_event(action="password_reset_requested", actor=user, actor_email=email, ip=ip)
+    record_audit_event(
+        action=AuditAction.PASSWORD_RESET_REQUESTED, actor=user, actor_email=email, ip=ip
+    )
     if user is None:
         return
     raw, _ = issue_one_time_token(purpose=OneTimeToken.Purpose.PASSWORD_RESET, user=user)
@@ -48,7 +51,7 @@ def reset_password(*, raw_token: str, new_password: str, ip: str | None = None) 
     user.set_password(new_password)
     user.save(update_fields=["password"])
     AccessToken.objects.filter(user=user).delete()
-    record_audit_event(action="password_reset", actor=user, ip=ip)
+    record_audit_event(action=AuditAction.PASSWORD_RESET, actor=user, ip=ip)
     return user
 
 
@@ -66,5 +69,5 @@ def verify_email(*, raw_token: str) -> User:
     assert user is not None
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
-    record_audit_event(action="email_verified", actor=user)
+    record_audit_event(action=AuditAction.EMAIL_VERIFIED, actor=user)
     return user

@@ -9,26 +9,11 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 
+from accounts.errors import AccountLocked, InvalidCredentials
+from accounts.events import AuditAction
 from accounts.models import User
 from accounts.services.audit import record_audit_event
 from project.errors import DomainError
-
-
-class InvalidCredentials(DomainError):
-    code = "invalid_credentials"
-    status = 401
-    default_message = "That email and password do not match an account in this workspace."
-
-
-class AccountLocked(DomainError):
-    code = "account_locked"
-    status = 423
-
-    def __init__(self, minutes: int):
-        super().__init__(
-            f"Too many failed sign-ins: this account is locked for {minutes} minute"
-            f"{'s' if minutes != 1 else ''}. Reset your password if you have forgotten it."
-        )
 
 
 def _failures_key(email: str) -> str:
@@ -77,18 +62,22 @@ def authenticate_with_lockout(
     """
     minutes = lock_minutes_left(email)
     if minutes:
-        record_audit_event(action=f"{audit_prefix}sign_in_refused_locked", actor_email=email, ip=ip)
+        record_audit_event(
+            action=AuditAction(f"{audit_prefix}sign_in_refused_locked"), actor_email=email, ip=ip
+        )
         raise AccountLocked(minutes)
     user = authenticate(username=email, password=password)
     if not isinstance(user, User) or not accept(user):
         _count_failure(email)
-        record_audit_event(action=f"{audit_prefix}sign_in_failed", actor_email=email, ip=ip)
+        record_audit_event(
+            action=AuditAction(f"{audit_prefix}sign_in_failed"), actor_email=email, ip=ip
+        )
         minutes = lock_minutes_left(email)
         if minutes:
             raise AccountLocked(minutes)
         raise refusal
     cache.delete(_failures_key(email))
-    record_audit_event(action=f"{audit_prefix}sign_in", actor=user, ip=ip)
+    record_audit_event(action=AuditAction(f"{audit_prefix}sign_in"), actor=user, ip=ip)
     return user
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import LastOwner
+from accounts.events import AuditAction
 from accounts.models import AccessToken, ApiKey, OneTimeToken, User
 from accounts.permissions import Action, require
 from accounts.services.audit import record_audit_event
@@ -20,11 +22,6 @@ from accounts.services.users import EmailTaken, account_input_errors, create_use
 from project.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 
 INVITABLE_ROLES = (User.Role.ADMIN, User.Role.MEMBER)
-
-
-class LastOwner(Conflict):
-    code = "last_owner"
-    default_message = "A workspace needs an owner: transfer ownership to another member first."
 
 
 def get_member(member_id: int) -> User:
@@ -79,7 +76,10 @@ def invite_member(
     )
     send_invitation_email(email=email, inviter=actor, url=f"{base_url}/invite/accept/?token={raw}")
     record_audit_event(
-        action="member_invited", actor=actor, ip=ip, details={"email": email, "role": role}
+        action=AuditAction.MEMBER_INVITED,
+        actor=actor,
+        ip=ip,
+        details={"email": email, "role": role},
     )
     return invitation
 
@@ -105,7 +105,9 @@ def accept_invitation(
         full_name=full_name.strip(),
         role=token.role or User.Role.MEMBER,
     )
-    record_audit_event(action="invitation_accepted", actor=user, ip=ip, details={"role": user.role})
+    record_audit_event(
+        action=AuditAction.INVITATION_ACCEPTED, actor=user, ip=ip, details={"role": user.role}
+    )
     return user
 
 
@@ -120,7 +122,7 @@ def change_member_role(*, actor: User, member_id: int, role: str, ip: str | None
     member.role = role
     member.save(update_fields=["role"])
     record_audit_event(
-        action="member_role_changed",
+        action=AuditAction.MEMBER_ROLE_CHANGED,
         actor=actor,
         target=member,
         ip=ip,
@@ -151,7 +153,7 @@ def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
         expires_at=now
     )
     record_audit_event(
-        action="member_deactivated",
+        action=AuditAction.MEMBER_DEACTIVATED,
         actor=actor,
         target=member,
         ip=ip,
@@ -169,7 +171,7 @@ def reactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
     member.is_active = True
     member.save(update_fields=["is_active"])
     record_audit_event(
-        action="member_reactivated",
+        action=AuditAction.MEMBER_REACTIVATED,
         actor=actor,
         target=member,
         ip=ip,
@@ -190,7 +192,7 @@ def transfer_ownership(*, actor: User, new_owner_id: int, ip: str | None = None)
     actor.role = User.Role.ADMIN
     actor.save(update_fields=["role"])
     record_audit_event(
-        action="ownership_transferred",
+        action=AuditAction.OWNERSHIP_TRANSFERRED,
         actor=actor,
         target=new_owner,
         ip=ip,

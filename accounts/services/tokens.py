@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import LinkInvalid
 from accounts.models import OneTimeToken, User
-from project.errors import DomainError
 
 LIFETIMES = {
     OneTimeToken.Purpose.HANDOFF: timedelta(minutes=2),
@@ -18,12 +18,6 @@ LIFETIMES = {
     OneTimeToken.Purpose.INVITATION: timedelta(days=7),
     OneTimeToken.Purpose.EMAIL_VERIFICATION: timedelta(days=3),
 }
-
-
-class LinkInvalid(DomainError):
-    code = "link_invalid"
-    status = 400
-    default_message = "This link has expired or was already used. Ask for a new one."
 
 
 def hash_secret(raw: str) -> str:

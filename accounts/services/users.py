@@ -8,18 +8,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from accounts.errors import EmailTaken
 from accounts.models import User
-from project.errors import Conflict, InvalidInput, field_error
+from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
 
 
 EMAIL_MAX_LENGTH = 254
-
-
-class EmailTaken(Conflict):
-    code = "email_taken"
-    default_message = "An account with this email already exists here."
 
 
 def account_input_errors(

@@ -11,6 +11,7 @@ import structlog
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from accounts.events import AuditAction
 from accounts.models import AuditEvent, User
 from accounts.services.audit import record_audit_event
 from accounts.services.sign_in import authenticate_with_lockout
@@ -59,7 +60,7 @@ def check_staff_credentials(*, email: str, password: str, ip: str | None) -> Use
 
 def record_staff_sign_out(*, staff_user: User, ip: str | None) -> AuditEvent:
     with schema_context(get_public_schema_name()):
-        return record_audit_event(action="console_sign_out", actor=staff_user, ip=ip)
+        return record_audit_event(action=AuditAction.CONSOLE_SIGN_OUT, actor=staff_user, ip=ip)
 
 
 def suspend_workspace(*, staff_user: User, workspace: Workspace, ip: str | None) -> Workspace:
@@ -69,7 +70,7 @@ def suspend_workspace(*, staff_user: User, workspace: Workspace, ip: str | None)
         staff_user=staff_user,
         workspace=workspace,
         status=Workspace.Status.SUSPENDED,
-        action="console_workspace_suspended",
+        action=AuditAction.CONSOLE_WORKSPACE_SUSPENDED,
         ip=ip,
     )
 
@@ -80,7 +81,7 @@ def reactivate_workspace(*, staff_user: User, workspace: Workspace, ip: str | No
         staff_user=staff_user,
         workspace=workspace,
         status=Workspace.Status.ACTIVE,
-        action="console_workspace_reactivated",
+        action=AuditAction.CONSOLE_WORKSPACE_REACTIVATED,
         ip=ip,
     )
 
@@ -138,7 +139,7 @@ def set_email_send_rate(
         current.email_send_rate = rate
         current.save(update_fields=["email_send_rate"])
         record_audit_event(
-            action="console_send_rate_changed",
+            action=AuditAction.CONSOLE_SEND_RATE_CHANGED,
             actor=staff_user,
             target=current,
             ip=ip,
@@ -172,7 +173,7 @@ def create_workspace_for_customer(
             owner_name=owner_name,
         )
         record_audit_event(
-            action="console_workspace_created",
+            action=AuditAction.CONSOLE_WORKSPACE_CREATED,
             actor=staff_user,
             target=workspace,
             ip=ip,
@@ -186,7 +187,7 @@ def record_workspace_view(*, staff_user: User, workspace: Workspace, ip: str | N
     require_staff(staff_user)
     with schema_context(get_public_schema_name()):
         return record_audit_event(
-            action="console_workspace_viewed",
+            action=AuditAction.CONSOLE_WORKSPACE_VIEWED,
             actor=staff_user,
             target=workspace,
             ip=ip,
@@ -215,7 +216,7 @@ def save_staff_user(*, email: str, password: str, full_name: str = "") -> StaffA
                 email=email, password=password, full_name=full_name.strip(), is_staff=True
             )
             record_audit_event(
-                action="staff_user_created", target=user, details={"email": user.email}
+                action=AuditAction.STAFF_USER_CREATED, target=user, details={"email": user.email}
             )
             log.info("staff_user_created", user_id=user.pk)
             return StaffAccount(user=user, created=True, changes=[])
@@ -236,7 +237,7 @@ def save_staff_user(*, email: str, password: str, full_name: str = "") -> StaffA
         changes.append("password set")
         existing.save(update_fields=["is_staff", "is_active", "full_name", "password"])
         record_audit_event(
-            action="staff_user_updated",
+            action=AuditAction.STAFF_USER_UPDATED,
             target=existing,
             details={"email": existing.email, "changes": changes},
         )

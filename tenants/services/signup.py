@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from accounts.events import AuditAction
 from accounts.models import OneTimeToken, User
 from accounts.services.audit import record_audit_event
 from accounts.services.passwords import send_email_verification
@@ -48,7 +49,10 @@ def sign_up(
             owner = User.objects.get(role=User.Role.OWNER)
             raw, _ = issue_one_time_token(purpose=OneTimeToken.Purpose.HANDOFF, user=owner)
             record_audit_event(
-                action="workspace_signed_up", actor=owner, ip=ip, details={"slug": workspace.slug}
+                action=AuditAction.WORKSPACE_SIGNED_UP,
+                actor=owner,
+                ip=ip,
+                details={"slug": workspace.slug},
             )
             send_email_verification(
                 user=owner, base_url=workspace.url, workspace_name=workspace.name
