@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -13,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from crm.models import Lead, Suppression
 from crm.selectors.leads import LeadFilter, filter_leads
 from project.errors import InvalidInput, field_error
+from project.inputs import StorableDatetime
 
 Scalar = str | StrictInt | float | StrictBool | None
 
@@ -29,8 +29,8 @@ class AudienceSpec(BaseModel):
     owner: StrictInt | None = None
     has_email: StrictBool | None = None
     q: str | None = Field(None, max_length=200)
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: StorableDatetime | None = None
+    created_before: StorableDatetime | None = None
     custom_fields: dict[str, Scalar] | None = None
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from project.errors import DomainError
+from project.inputs import storable_datetime
 
 MAX_LIMIT = 200
 
@@ -47,7 +48,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if data["s"] != sort:
             raise ValueError("cursor of another sort order")
         if isinstance(value, dict):
-            value = datetime.fromisoformat(value["dt"])
+            value = storable_datetime(datetime.fromisoformat(value["dt"]))
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise MalformedCursor() from error
     return value, row_id
