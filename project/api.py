@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.constants import NOT_SET
@@ -77,6 +78,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
             )
         code = HTTP_ERROR_CODES.get(exc.status_code, "request_error")
         return error_response(code, str(exc), status=exc.status_code)
+
+    @api.exception_handler(SuspiciousOperation)
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # InputCheckMiddleware reads bodies first; this covers what a view reads itself.
+        if isinstance(exc, RequestDataTooBig):
+            return error_response(
+                "payload_too_large",
+                "The request body is larger than this server accepts.",
+                status=413,
+            )
+        return error_response("bad_request", "The request cannot be read.", status=400)
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -145,6 +145,8 @@ MIDDLEWARE = [
     "project.health.HealthCheckMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
     "project.middleware.ApiErrorShapeMiddleware",
+    # Before anything reads the request: NUL characters, oversized or unreadable bodies.
+    "project.middleware.InputCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -350,11 +350,20 @@ def start_import(
 ) -> LeadImport:
     """Record an import and run it now (small files) or queue it for a worker.
 
-    Raises InvalidInput for an empty file, an unknown option or a mapping that names
-    columns or fields that do not exist.
+    Raises InvalidInput for an empty file, a file holding a NUL character, an unknown option
+    or a mapping that names columns or fields that do not exist.
     """
     if actor is not None:
         require(actor, Action.MANAGE_LEADS)
+    if "\x00" in csv_text:
+        line = csv_text.count("\n", 0, csv_text.index("\x00")) + 1
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "file", "nul_character", f"Line {line} holds a NUL character (\\u0000)."
+                )
+            ]
+        )
     if on_duplicate not in LeadImport.OnDuplicate.values:
         raise InvalidInput(
             details=[field_error("on_duplicate", "invalid_choice", "Use update or skip.")]
