@@ -13,6 +13,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from crm.models import Message
+from tests.crm.email_support import add_leads, campaign_row, set_postal_address
+from tests.crm.test_campaign_pages import draft, page_text
 from tests.crm.test_leads_api import api, patch, post
 from tests.crm.test_postmark_webhooks import deliver_event, sent  # noqa: F401 - a fixture
 
@@ -125,3 +127,19 @@ def test_every_datetime_answered_carries_its_offset(make_workspace) -> None:
     ]
 
     assert all(ISO_WITH_OFFSET.match(moment) for moment in moments), moments
+
+
+def test_scheduling_on_the_page_past_year_9999_in_utc_is_a_form_error(make_workspace) -> None:
+    fixture = make_workspace()
+    add_leads(fixture.workspace, 1)
+    set_postal_address(fixture.workspace)
+    campaign_id = draft(fixture)
+
+    response = fixture.signed_in_client().post(
+        f"/campaigns/{campaign_id}/schedule/",
+        {"scheduled_at": "9999-12-31T23:30", "tz_offset": "300"},  # UTC-5: year 10000 in UTC
+    )
+
+    assert response.status_code == 422
+    assert "Pick a date before the year 10000." in page_text(response)
+    assert campaign_row(fixture.workspace, campaign_id).scheduled_at is None
