@@ -12,6 +12,7 @@ from django import forms
 
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from outreach.models import Campaign
+from project.inputs import storable_datetime
 
 # Audience criteria the form edits, and the form field that shows each one's errors.
 FORM_CRITERIA = {
@@ -231,6 +232,15 @@ class ScheduleForm(forms.Form):
     tz_offset = forms.IntegerField(
         required=False, min_value=-14 * 60, max_value=14 * 60, widget=forms.HiddenInput
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "scheduled_at" in cleaned:
+            try:
+                storable_datetime(self.when())
+            except ValueError:
+                self.add_error("scheduled_at", "Pick a date before the year 10000.")
+        return cleaned
 
     def when(self) -> datetime:
         """The chosen moment, aware (call after is_valid())."""

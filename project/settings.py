@@ -154,6 +154,8 @@ MIDDLEWARE = [
     "project.health.HealthCheckMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
     "project.middleware.ApiErrorShapeMiddleware",
+    # Before anything reads the request: NUL characters, oversized or unreadable bodies.
+    "project.middleware.InputCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -22,6 +22,11 @@ PAGES = {
         "Page not found",
         "There is nothing at this address. Check the link, or go back home.",
     ),
+    413: (
+        "payload_too_large",
+        "Too large",
+        "What you sent is larger than we accept. Send less at a time.",
+    ),
     500: (
         "server_error",
         "Something went wrong",

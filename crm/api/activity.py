@@ -16,6 +16,7 @@ from crm.selectors.leads import get_lead
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from crm.selectors.records import get_record
 from crm.services.activity import create_task, delete_task, log_message, update_task
+from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["tasks and messages"])
 FORBID = ConfigDict(extra="forbid")
@@ -35,7 +36,7 @@ class TaskOut(Schema):
 class TaskIn(Schema):
     title: str
     notes: str = ""
-    due_at: datetime | None = None
+    due_at: StorableDatetime | None = None
     assignee: int | None = None
     lead: int | None = None
     model_config = ConfigDict(
@@ -49,12 +50,12 @@ class TaskIn(Schema):
 
 
 class TaskPatch(Schema):
-    title: str | None = None
-    notes: str | None = None
-    due_at: datetime | None = None
+    title: Omittable[str] = None
+    notes: Omittable[str] = None
+    due_at: StorableDatetime | None = None
     assignee: int | None = None
     lead: int | None = None
-    done: bool | None = None
+    done: Omittable[bool] = None
     model_config = FORBID
 
 
@@ -93,7 +94,7 @@ class MessageIn(Schema):
     subject: Annotated[str, StringConstraints(max_length=255)] = ""
     body: str = ""
     status: str = Message.Status.SENT
-    occurred_at: datetime | None = None
+    occurred_at: StorableDatetime | None = None
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -27,6 +27,7 @@ from crm.services.catalog import (
     update_product,
     update_stage,
 )
+from project.inputs import Omittable
 
 router = Router(tags=["products and pipeline"])
 FORBID = ConfigDict(extra="forbid")
@@ -77,14 +78,14 @@ class ProductIn(Schema):
 
 
 class ProductPatch(Schema):
-    name: str | None = None
-    kind: str | None = None
-    description: str | None = None
-    price: Decimal | None = None
-    currency: str | None = None
-    billing: str | None = None
-    interval: str | None = None
-    active: bool | None = None
+    name: Omittable[str] = None
+    kind: Omittable[str] = None
+    description: Omittable[str] = None
+    price: Omittable[Decimal] = None
+    currency: Omittable[str] = None
+    billing: Omittable[str] = None
+    interval: Omittable[str] = None
+    active: Omittable[bool] = None
     model_config = FORBID
 
 
@@ -108,9 +109,9 @@ class StageIn(Schema):
 
 
 class StagePatch(Schema):
-    name: str | None = None
-    order: int | None = None
-    win_probability: int | None = None
+    name: Omittable[str] = None
+    order: Omittable[int] = None
+    win_probability: Omittable[int] = None
     model_config = FORBID
 
 
@@ -143,9 +144,9 @@ class FieldIn(Schema):
 
 
 class FieldPatch(Schema):
-    label: str | None = None
-    options: list[Any] | None = None
-    required: bool | None = None
+    label: Omittable[str] = None
+    options: Omittable[list[Any]] = None
+    required: Omittable[bool] = None
     model_config = FORBID
 
 

@@ -22,6 +22,7 @@ from crm.services.bulk import BulkResult, run_bulk_action
 from crm.services.lead_import import start_import
 from crm.services.leads import create_lead, delete_lead, update_lead
 from project.errors import InvalidInput, field_error
+from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["leads"])
 
@@ -95,20 +96,20 @@ class LeadIn(Schema):
 
 
 class LeadPatch(Schema):
-    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    last_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    first_name: Omittable[Annotated[str, StringConstraints(max_length=100)]] = None
+    last_name: Omittable[Annotated[str, StringConstraints(max_length=100)]] = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    company: Annotated[str, StringConstraints(max_length=200)] | None = None
-    source: Annotated[str, StringConstraints(max_length=16)] | None = None
-    source_detail: Annotated[str, StringConstraints(max_length=200)] | None = None
-    tags: list[str] | None = None
-    notes: str | None = None
-    custom_fields: dict[str, Any] | None = None
+    phone: Omittable[Annotated[str, StringConstraints(max_length=40)]] = None
+    company: Omittable[Annotated[str, StringConstraints(max_length=200)]] = None
+    source: Omittable[Annotated[str, StringConstraints(max_length=16)]] = None
+    source_detail: Omittable[Annotated[str, StringConstraints(max_length=200)]] = None
+    tags: Omittable[list[str]] = None
+    notes: Omittable[str] = None
+    custom_fields: Omittable[dict[str, Any]] = None
     owner: int | None = None
     stage: int | None = None
-    status: Annotated[str, StringConstraints(max_length=16)] | None = None
-    consent: bool | None = None
+    status: Omittable[Annotated[str, StringConstraints(max_length=16)]] = None
+    consent: Omittable[bool] = None
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"status": "qualified"}]}
@@ -123,10 +124,10 @@ class LeadFilterIn(Schema):
     status: str | None = None
     stage: int | None = None
     owner: int | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
+    created_after: StorableDatetime | None = None
+    created_before: StorableDatetime | None = None
+    updated_after: StorableDatetime | None = None
+    updated_before: StorableDatetime | None = None
     has_email: bool | None = None
     q: str | None = None
     model_config = ConfigDict(extra="forbid")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from crm.errors import MalformedCursor
+from project.inputs import storable_datetime
 
 MAX_LIMIT = 200
 
@@ -41,7 +42,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if data["s"] != sort:
             raise ValueError("cursor of another sort order")
         if isinstance(value, dict):
-            value = datetime.fromisoformat(value["dt"])
+            value = storable_datetime(datetime.fromisoformat(value["dt"]))
     except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise MalformedCursor() from error
     return value, row_id

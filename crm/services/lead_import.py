@@ -229,7 +229,9 @@ def start_import(
                 field_error(
                     "file",
                     "nul_character",
-                    f"Rows {listed} hold a NUL character, which cannot be stored: "
+                    f"{'Rows' if len(nul_rows) > 1 else 'Row'} {listed} "
+                    f"{'hold' if len(nul_rows) > 1 else 'holds'} a NUL character, which "
+                    "cannot be stored: "
                     "remove it and import again.",
                 )
             ]

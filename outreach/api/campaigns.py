@@ -38,6 +38,7 @@ from outreach.services.campaigns import (
     delete_campaign,
     update_campaign,
 )
+from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["campaigns and analytics"])
 Subject = Annotated[str, StringConstraints(max_length=255)]
@@ -77,7 +78,7 @@ class CampaignIn(Schema):
     body_template: str = ""
     html_template: str = ""
     audience: dict[str, Any] = {}
-    scheduled_at: datetime | None = None
+    scheduled_at: StorableDatetime | None = None
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -100,12 +101,12 @@ class CampaignIn(Schema):
 
 
 class CampaignPatch(Schema):
-    name: str | None = None
-    subject: Subject | None = None
-    body_template: str | None = None
-    html_template: str | None = None
-    audience: dict[str, Any] | None = None
-    scheduled_at: datetime | None = None
+    name: Omittable[str] = None
+    subject: Omittable[Subject] = None
+    body_template: Omittable[str] = None
+    html_template: Omittable[str] = None
+    audience: Omittable[dict[str, Any]] = None
+    scheduled_at: StorableDatetime | None = None
     model_config = ConfigDict(extra="forbid")
 
 
@@ -138,7 +139,7 @@ class AudienceCountOut(Schema):
 
 
 class ScheduleIn(Schema):
-    scheduled_at: datetime
+    scheduled_at: StorableDatetime
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"scheduled_at": "2026-12-01T09:00:00Z"}]}
     )
@@ -243,8 +244,8 @@ class CampaignMessagePage(Schema):
 
 
 class SummaryParams(Schema):
-    since: datetime | None = None
-    until: datetime | None = None
+    since: StorableDatetime | None = None
+    until: StorableDatetime | None = None
     period: Literal["day", "week", "month"] = "day"
 
 

@@ -23,6 +23,7 @@ from outreach.services.email_settings import (
 )
 from outreach.services.lead_email import send_lead_email
 from outreach.services.subscriptions import add_suppression
+from project.inputs import Omittable
 
 router = Router(tags=["email"])
 
@@ -35,8 +36,8 @@ class EmailSettingsOut(Schema):
 
 
 class EmailSettingsPatch(Schema):
-    postal_address: Annotated[str, StringConstraints(max_length=500)] | None = None
-    reply_to: Annotated[str, StringConstraints(max_length=254)] | None = None
+    postal_address: Omittable[Annotated[str, StringConstraints(max_length=500)]] = None
+    reply_to: Omittable[Annotated[str, StringConstraints(max_length=254)]] = None
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -14,6 +13,7 @@ from crm.models import Lead
 from crm.selectors.leads import LeadFilter, filter_leads
 from outreach.models import Suppression
 from project.errors import InvalidInput, field_error
+from project.inputs import StorableDatetime
 
 Scalar = str | StrictInt | float | StrictBool | None
 
@@ -30,8 +30,8 @@ class AudienceSpec(BaseModel):
     owner: StrictInt | None = None
     has_email: StrictBool | None = None
     q: str | None = Field(None, max_length=200)
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: StorableDatetime | None = None
+    created_before: StorableDatetime | None = None
     custom_fields: dict[str, Scalar] | None = None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -30,6 +30,7 @@ from outreach.services.subscriptions import (
     unsubscribe_lead,
 )
 from project.errors import InvalidInput, field_error
+from project.inputs import storable_datetime
 
 log = structlog.get_logger(__name__)
 STATUS_RANK: dict[str, int] = {"sent": 1, "delivered": 2, "opened": 3, "clicked": 4}
@@ -95,10 +96,11 @@ def _first_time(payload: dict[str, Any], record_type: str, message: Message | No
 
 
 def _at(payload: dict[str, Any], key: str) -> datetime:
-    parsed = parse_datetime(str(payload.get(key) or ""))
-    if parsed is None:
+    try:  # a moment PostgreSQL cannot hold is as good as none
+        parsed = parse_datetime(str(payload.get(key) or ""))
+        return storable_datetime(parsed) if parsed else timezone.now()
+    except ValueError:
         return timezone.now()
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def _upgrade(message: Message, status: str) -> None:

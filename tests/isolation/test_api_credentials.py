@@ -12,7 +12,8 @@ from django_tenants.utils import schema_context
 
 from crm.models import Lead
 from tenants.models import Workspace
-from tests.conftest import WorkspaceFixture, bearer_client
+from tests.conftest import WorkspaceFixture
+from tests.support.clients import bearer_client
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
