@@ -23,20 +23,13 @@ from ninja.types import DictStrAny
 from project.errors import (
     DomainError,
     InvalidInput,
+    code_for_status,
     domain_error_response,
     error_response,
     field_error,
 )
 
 log = structlog.get_logger(__name__)
-HTTP_ERROR_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-}
 
 
 def _field_name(location: list[Any]) -> str:
@@ -90,7 +83,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return error_response(
                 "malformed_json", "The request body is not valid JSON.", status=400
             )
-        code = HTTP_ERROR_CODES.get(exc.status_code, "request_error")
+        code = code_for_status(exc.status_code)
         return error_response(code, str(exc), status=exc.status_code)
 
     @api.exception_handler(SuspiciousOperation)

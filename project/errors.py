@@ -56,6 +56,27 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+# The code an answer carries when only its HTTP status is known (a framework's own 4xx, a
+# ninja HttpError, an error page): the one map every edge uses.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def code_for_status(status: int) -> str:
+    return STATUS_CODES.get(status, "request_error")
+
+
 def field_error(field: str, code: str, message: str) -> dict[str, Any]:
     return {"field": field, "code": code, "message": message}
 

@@ -25,7 +25,7 @@ from django.core.exceptions import (
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
-from project.errors import error_response, field_error, wants_json
+from project.errors import code_for_status, error_response, field_error, wants_json
 from project.views import error_page
 
 log = structlog.get_logger(__name__)
@@ -80,13 +80,7 @@ class ApiErrorShapeMiddleware:
     """Under /api/, an error answered by the framework (405 from ninja's router, Django's
     own 4xx pages) still reaches the client in the fixed JSON error shape."""
 
-    CODES = {
-        400: "bad_request",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "payload_too_large",
-    }
+    SHAPED = (400, 403, 404, 405, 413)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -95,7 +89,7 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if (
             request.path.startswith("/api/")
-            and response.status_code in self.CODES
+            and response.status_code in self.SHAPED
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             message = (
@@ -104,7 +98,7 @@ class ApiErrorShapeMiddleware:
                 else "The request could not be served."
             )
             shaped = error_response(
-                self.CODES[response.status_code], message, status=response.status_code
+                code_for_status(response.status_code), message, status=response.status_code
             )
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]

@@ -5,30 +5,26 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from project import pages
+from project.errors import code_for_status
 
 PAGES = {
     400: (
-        "bad_request",
         "Bad request",
         "The request could not be understood. Go back and try again.",
     ),
     403: (
-        "forbidden",
         "Not allowed",
         "Your account cannot open this page. Ask an admin of the workspace.",
     ),
     404: (
-        "not_found",
         "Page not found",
         "There is nothing at this address. Check the link, or go back home.",
     ),
     413: (
-        "payload_too_large",
         "Too large",
         "What you sent is larger than we accept. Send less at a time.",
     ),
     500: (
-        "server_error",
         "Something went wrong",
         "It was logged and we will look at it. Try again in a moment.",
     ),
@@ -36,8 +32,10 @@ PAGES = {
 
 
 def error_page(request: HttpRequest, status: int) -> HttpResponse:
-    code, title, message = PAGES[status]
-    return pages.error_page(request, status=status, code=code, title=title, message=message)
+    title, message = PAGES[status]
+    return pages.error_page(
+        request, status=status, code=code_for_status(status), title=title, message=message
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
