@@ -32,6 +32,7 @@ from project.ratelimit import enforce_rate_limit
 auth_router = Router(tags=["auth"])
 team_router = Router(tags=["team"])
 api_keys_router = Router(tags=["api keys"])
+me_router = Router(tags=["auth"])
 
 STRICT = ConfigDict(extra="forbid")
 
@@ -122,7 +123,7 @@ def _limit_sign_in(request: HttpRequest, email: str) -> None:
     )
 
 
-@auth_router.post("/auth/token", response=TokenOut, auth=None)
+@auth_router.post("/token", response=TokenOut, auth=None)
 def post_token(request: HttpRequest, payload: TokenIn) -> dict:
     """Exchange email and password for a 15-minute access token and a 30-day refresh token."""
     _limit_sign_in(request, payload.email)
@@ -130,26 +131,26 @@ def post_token(request: HttpRequest, payload: TokenIn) -> dict:
     return pair.__dict__
 
 
-@auth_router.post("/auth/refresh", response=TokenOut, auth=None)
+@auth_router.post("/refresh", response=TokenOut, auth=None)
 def post_refresh(request: HttpRequest, payload: RefreshIn) -> dict:
     """Trade a refresh token for a new pair; the old refresh token stops working."""
     enforce_rate_limit(request, group="token-refresh", key="ip", rate=settings.CRM_LOGIN_RATE_IP)
     return refresh_token_pair(refresh_token=payload.refresh_token).__dict__
 
 
-@auth_router.get("/me", response=MemberOut)
+@me_router.get("", response=MemberOut)
 def get_me(request: HttpRequest) -> User:
     """The account behind the credentials of this request."""
     return acting_user(request)
 
 
-@team_router.get("/team", response=list[MemberOut])
+@team_router.get("", response=list[MemberOut])
 def list_team(request: HttpRequest) -> list[User]:
     """Every member of the workspace, owners first."""
     return list(team_members())
 
 
-@team_router.post("/team/invitations", response={201: InvitationOut})
+@team_router.post("/invitations", response={201: InvitationOut})
 def post_invitation(request: HttpRequest, payload: InvitationIn) -> Status:
     """Email an invitation link (admins and the owner)."""
     workspace = request.tenant  # type: ignore[attr-defined]
@@ -163,7 +164,7 @@ def post_invitation(request: HttpRequest, payload: InvitationIn) -> Status:
     return Status(201, invitation)
 
 
-@team_router.patch("/team/{int:member_id}", response=MemberOut)
+@team_router.patch("/{int:member_id}", response=MemberOut)
 def patch_member(request: HttpRequest, member_id: int, payload: RoleIn) -> User:
     """Change a member's role to admin or member."""
     return change_member_role(
@@ -171,18 +172,18 @@ def patch_member(request: HttpRequest, member_id: int, payload: RoleIn) -> User:
     )
 
 
-@team_router.post("/team/{int:member_id}/deactivate", response=MemberOut)
+@team_router.post("/{int:member_id}/deactivate", response=MemberOut)
 def post_deactivate(request: HttpRequest, member_id: int) -> User:
     """Stop a member from signing in; their tokens stop working at once."""
     return deactivate_member(actor=acting_user(request), member_id=member_id, ip=client_ip(request))
 
 
-@team_router.post("/team/{int:member_id}/reactivate", response=MemberOut)
+@team_router.post("/{int:member_id}/reactivate", response=MemberOut)
 def post_reactivate(request: HttpRequest, member_id: int) -> User:
     return reactivate_member(actor=acting_user(request), member_id=member_id, ip=client_ip(request))
 
 
-@team_router.post("/team/transfer-ownership", response=MemberOut)
+@team_router.post("/transfer-ownership", response=MemberOut)
 def post_transfer(request: HttpRequest, payload: TransferIn) -> User:
     """Make another member the owner (owner only); you become an admin."""
     return transfer_ownership(
@@ -190,12 +191,12 @@ def post_transfer(request: HttpRequest, payload: TransferIn) -> User:
     )
 
 
-@api_keys_router.get("/api-keys", response=list[ApiKeyOut])
+@api_keys_router.get("", response=list[ApiKeyOut])
 def list_api_keys(request: HttpRequest) -> list[ApiKey]:
     return list(api_keys_visible_to(acting_user(request)))
 
 
-@api_keys_router.post("/api-keys", response={201: ApiKeyCreatedOut})
+@api_keys_router.post("", response={201: ApiKeyCreatedOut})
 def post_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status:
     """Create a key. The `key` field is shown in this answer only; store it now."""
     created = create_api_key(actor=acting_user(request), name=payload.name, ip=client_ip(request))
@@ -203,7 +204,7 @@ def post_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status:
     return Status(201, body)
 
 
-@api_keys_router.delete("/api-keys/{int:api_key_id}", response=ApiKeyOut)
+@api_keys_router.delete("/{int:api_key_id}", response=ApiKeyOut)
 def delete_api_key(request: HttpRequest, api_key_id: int) -> ApiKey:
     """Revoke a key; requests with it get 401 from now on."""
     return revoke_api_key(actor=acting_user(request), api_key_id=api_key_id, ip=client_ip(request))

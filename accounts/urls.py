@@ -3,8 +3,9 @@ invitations, team, API keys and the development outbox."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
+from ninja import Router
 
-from accounts import views
+from accounts import api, views
 
 urlpatterns: list[URLPattern] = [
     path("login/", views.sign_in, name="login"),
@@ -20,4 +21,11 @@ urlpatterns: list[URLPattern] = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
+]
+
+api_routers: list[tuple[str, Router]] = [
+    ("/auth", api.auth_router),
+    ("/me", api.me_router),
+    ("/team", api.team_router),
+    ("/api-keys", api.api_keys_router),
 ]

@@ -1,8 +1,11 @@
-"""The outreach app's pages and provider endpoints on a workspace's domain."""
+"""The outreach app's pages, provider endpoints and REST resources on a workspace's domain."""
 
 from django.urls import URLPattern, path
+from ninja import Router
 
 from outreach import webhooks
+from outreach.api import campaigns as campaigns_api
+from outreach.api import email as email_api
 from outreach.pages import campaigns, email_settings, unsubscribe
 
 urlpatterns: list[URLPattern] = [
@@ -30,4 +33,12 @@ urlpatterns: list[URLPattern] = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", unsubscribe.resubscribe, name="resubscribe"),
     path("webhooks/postmark", webhooks.postmark_webhook, name="postmark_webhook"),
+]
+
+api_routers: list[tuple[str, Router]] = [
+    ("/campaigns", campaigns_api.router),
+    ("/audiences", campaigns_api.audiences_router),
+    ("/email", email_api.router),
+    ("/suppressions", email_api.suppressions_router),
+    ("/leads", email_api.lead_email_router),
 ]

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from project.api import build_api
-from tenants.api import signup_router
+from tenants import urls as tenants_urls
 
 api = build_api(
     title="CRM platform API",
@@ -11,7 +11,8 @@ api = build_api(
     namespace="platform_api",
     description="Self-serve sign-up: create a workspace with its owner account.",
 )
-api.add_router("/", signup_router)
+for prefix, router in tenants_urls.public_api_routers:
+    api.add_router(prefix, router)
 
 urlpatterns = [
     path("api/", api.urls),

@@ -2,16 +2,12 @@
 
 from django.urls import include, path
 
-from accounts.api import api_keys_router, auth_router, team_router
+from accounts import urls as accounts_urls
 from accounts.authentication import API_AUTH
-from crm.api.activity import router as activity_router
-from crm.api.catalog import router as catalog_router
-from crm.api.events import router as events_router
-from crm.api.leads import router as leads_router
-from outreach.api.campaigns import router as campaigns_router
-from outreach.api.email import router as email_router
+from crm import urls as crm_urls
+from outreach import urls as outreach_urls
 from project.api import build_api
-from tenants.api import workspace_router
+from tenants import urls as tenants_urls
 from tenants.views import home
 
 api = build_api(
@@ -22,16 +18,9 @@ api = build_api(
     "Authenticate with `Authorization: Bearer <API key or access token>`.",
     auth=API_AUTH,
 )
-api.add_router("/", workspace_router)
-api.add_router("/", auth_router)
-api.add_router("/", team_router)
-api.add_router("/", api_keys_router)
-api.add_router("/", leads_router)
-api.add_router("/", events_router)
-api.add_router("/", catalog_router)
-api.add_router("/", activity_router)
-api.add_router("/", campaigns_router)
-api.add_router("/", email_router)
+for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls):
+    for prefix, router in app_urls.api_routers:
+        api.add_router(prefix, router)
 
 urlpatterns = [
     path("", home, name="home"),

@@ -51,7 +51,7 @@ class WorkspaceOut(Schema):
     status: str
 
 
-@signup_router.post("/workspaces", response={201: WorkspaceCreatedOut})
+@signup_router.post("", response={201: WorkspaceCreatedOut})
 def post_workspace(request: HttpRequest, payload: WorkspaceCreateIn) -> Status:
     """Create a workspace with its owner account (self-serve sign-up; rate limited per IP)."""
     enforce_rate_limit(request, group="signup", key="ip", rate=settings.CRM_SIGNUP_RATE)
@@ -70,14 +70,14 @@ class WorkspaceDeleteIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-@workspace_router.get("/workspace", response=WorkspaceOut, auth=None)
+@workspace_router.get("", response=WorkspaceOut, auth=None)
 def get_workspace(request: HttpRequest) -> Workspace:
     """The workspace this domain serves (public: its name is on the sign-in page too)."""
     workspace: Workspace = request.tenant  # type: ignore[attr-defined]
     return workspace
 
 
-@workspace_router.delete("/workspace", response={204: None})
+@workspace_router.delete("", response={204: None})
 def delete_this_workspace(request: HttpRequest, payload: WorkspaceDeleteIn) -> Status:
     """Delete the workspace and all its data for good (owner only; type the slug back)."""
     delete_workspace(

@@ -1,7 +1,9 @@
 """The platform's public site on the apex domain: landing page, sign-up, the console."""
 
 from django.urls import URLPattern, URLResolver, include, path
+from ninja import Router
 
+from tenants import api
 from tenants.console import views as console_views
 from tenants.views import landing, signup
 
@@ -12,3 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
     path("console/logout/", console_views.sign_out, name="logout"),
 ]
+
+# The apex API (self-serve sign-up) and the workspace API's own resource.
+public_api_routers: list[tuple[str, Router]] = [("/workspaces", api.signup_router)]
+api_routers: list[tuple[str, Router]] = [("/workspace", api.workspace_router)]

@@ -18,7 +18,9 @@ from crm.selectors.records import get_record
 from crm.services.activity import create_task, delete_task, log_message, update_task
 from project.inputs import Omittable, StorableDatetime
 
-router = Router(tags=["tasks and messages"])
+tasks_router = Router(tags=["tasks"])
+messages_router = Router(tags=["messages"])
+timeline_router = Router(tags=["leads"])
 FORBID = ConfigDict(extra="forbid")
 
 
@@ -124,7 +126,7 @@ class TimelineOut(Schema):
     data: dict[str, Any]
 
 
-@router.get("/tasks", response=TaskPage)
+@tasks_router.get("", response=TaskPage)
 def list_tasks(request: HttpRequest, params: Query[TaskParams]) -> dict[str, Any]:
     """Tasks, newest first; `overdue=true` for open tasks past their due time."""
     tasks = filter_tasks(
@@ -134,17 +136,17 @@ def list_tasks(request: HttpRequest, params: Query[TaskParams]) -> dict[str, Any
     return {"items": page.items, "next": page.next}
 
 
-@router.post("/tasks", response={201: TaskOut})
+@tasks_router.post("", response={201: TaskOut})
 def post_task(request: HttpRequest, payload: TaskIn) -> Status:
     return Status(201, create_task(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.get("/tasks/{int:task_id}", response=TaskOut)
+@tasks_router.get("/{int:task_id}", response=TaskOut)
 def get_task(request: HttpRequest, task_id: int) -> Task:
     return get_record(Task, task_id)
 
 
-@router.patch("/tasks/{int:task_id}", response=TaskOut)
+@tasks_router.patch("/{int:task_id}", response=TaskOut)
 def patch_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
     """Change the fields sent; `done: true` completes the task."""
     return update_task(
@@ -152,26 +154,26 @@ def patch_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
     )
 
 
-@router.delete("/tasks/{int:task_id}", response={204: None})
+@tasks_router.delete("/{int:task_id}", response={204: None})
 def remove_task(request: HttpRequest, task_id: int) -> Status:
     delete_task(actor=acting_user(request), task_id=task_id)
     return Status(204, None)
 
 
-@router.get("/messages", response=MessagePage)
+@messages_router.get("", response=MessagePage)
 def list_messages(request: HttpRequest, params: Query[MessageParams]) -> dict[str, Any]:
     messages = filter_messages(lead=params.lead, channel=params.channel, campaign=params.campaign)
     page = paginate(messages, sort="-id", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}
 
 
-@router.post("/messages", response={201: MessageOut})
+@messages_router.post("", response={201: MessageOut})
 def post_message(request: HttpRequest, payload: MessageIn) -> Status:
     """Log an interaction (call, meeting, note...); it moves the lead's last-contacted time."""
     return Status(201, log_message(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.get("/leads/{int:lead_id}/timeline", response=list[TimelineOut])
+@timeline_router.get("/{int:lead_id}/timeline", response=list[TimelineOut])
 def get_timeline(
     request: HttpRequest, lead_id: int, limit: int = Query(50, ge=1, le=MAX_LIMIT)
 ) -> list[Any]:

@@ -29,7 +29,9 @@ from crm.services.catalog import (
 )
 from project.inputs import Omittable
 
-router = Router(tags=["products and pipeline"])
+products_router = Router(tags=["products"])
+stages_router = Router(tags=["pipeline"])
+fields_router = Router(tags=["custom fields"])
 FORBID = ConfigDict(extra="forbid")
 
 
@@ -154,79 +156,79 @@ def _sent(payload: Schema) -> dict[str, Any]:
     return payload.model_dump(exclude_unset=True)
 
 
-@router.get("/products", response=ProductPage)
+@products_router.get("", response=ProductPage)
 def list_products(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     page = paginate(products(), sort="id", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}
 
 
-@router.post("/products", response={201: ProductOut})
+@products_router.post("", response={201: ProductOut})
 def post_product(request: HttpRequest, payload: ProductIn) -> Status:
     return Status(201, create_product(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.get("/products/{int:product_id}", response=ProductOut)
+@products_router.get("/{int:product_id}", response=ProductOut)
 def get_product(request: HttpRequest, product_id: int) -> Product:
     return get_record(Product, product_id)
 
 
-@router.patch("/products/{int:product_id}", response=ProductOut)
+@products_router.patch("/{int:product_id}", response=ProductOut)
 def patch_product(request: HttpRequest, product_id: int, payload: ProductPatch) -> Product:
     return update_product(actor=acting_user(request), product_id=product_id, changes=_sent(payload))
 
 
-@router.delete("/products/{int:product_id}", response={204: None})
+@products_router.delete("/{int:product_id}", response={204: None})
 def remove_product(request: HttpRequest, product_id: int) -> Status:
     delete_product(actor=acting_user(request), product_id=product_id)
     return Status(204, None)
 
 
-@router.get("/pipeline-stages", response=list[StageOut])
+@stages_router.get("", response=list[StageOut])
 def list_stages(request: HttpRequest) -> list[PipelineStage]:
     """The pipeline, in order."""
     return pipeline_stages()
 
 
-@router.post("/pipeline-stages", response={201: StageOut})
+@stages_router.post("", response={201: StageOut})
 def post_stage(request: HttpRequest, payload: StageIn) -> Status:
     return Status(201, create_stage(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.post("/pipeline-stages/reorder", response=list[StageOut])
+@stages_router.post("/reorder", response=list[StageOut])
 def post_stage_order(request: HttpRequest, payload: StageOrderIn) -> list[PipelineStage]:
     """Put every stage in the order of `ids`."""
     return reorder_stages(actor=acting_user(request), stage_ids=payload.ids)
 
 
-@router.patch("/pipeline-stages/{int:stage_id}", response=StageOut)
+@stages_router.patch("/{int:stage_id}", response=StageOut)
 def patch_stage(request: HttpRequest, stage_id: int, payload: StagePatch) -> PipelineStage:
     return update_stage(actor=acting_user(request), stage_id=stage_id, changes=_sent(payload))
 
 
-@router.delete("/pipeline-stages/{int:stage_id}", response={204: None})
+@stages_router.delete("/{int:stage_id}", response={204: None})
 def remove_stage(request: HttpRequest, stage_id: int) -> Status:
     delete_stage(actor=acting_user(request), stage_id=stage_id)
     return Status(204, None)
 
 
-@router.get("/custom-fields", response=list[FieldOut])
+@fields_router.get("", response=list[FieldOut])
 def list_fields(request: HttpRequest) -> list[CustomFieldDefinition]:
     return custom_fields()
 
 
-@router.post("/custom-fields", response={201: FieldOut})
+@fields_router.post("", response={201: FieldOut})
 def post_field(request: HttpRequest, payload: FieldIn) -> Status:
     return Status(201, create_field_definition(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.patch("/custom-fields/{int:field_id}", response=FieldOut)
+@fields_router.patch("/{int:field_id}", response=FieldOut)
 def patch_field(request: HttpRequest, field_id: int, payload: FieldPatch) -> CustomFieldDefinition:
     return update_field_definition(
         actor=acting_user(request), field_id=field_id, changes=_sent(payload)
     )
 
 
-@router.delete("/custom-fields/{int:field_id}", response={204: None})
+@fields_router.delete("/{int:field_id}", response={204: None})
 def remove_field(request: HttpRequest, field_id: int) -> Status:
     delete_field_definition(actor=acting_user(request), field_id=field_id)
     return Status(204, None)

@@ -36,7 +36,7 @@ class EventPage(Schema):
     next: str | None
 
 
-@router.get("/events", response=EventPage)
+@router.get("", response=EventPage)
 def list_events(request: HttpRequest, params: Query[EventParams]) -> dict[str, Any]:
     events = filter_events(object_type=params.object_type, object_id=params.object_id)
     page = paginate(events, sort="-at", limit=params.limit, cursor=params.cursor)

@@ -25,6 +25,7 @@ from project.errors import InvalidInput, field_error
 from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["leads"])
+imports_router = Router(tags=["leads"])
 
 LEAD_EXAMPLE: dict[str, Any] = {
     "first_name": "Ada",
@@ -153,7 +154,7 @@ def lead_row_json(row: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-@router.get("/leads", response=LeadPage)
+@router.get("", response=LeadPage)
 def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> HttpResponse:
     """Leads, newest first by default, `limit` ≤ 200 per page; pass `next` back as `cursor`."""
     if params.sort not in SORTS:
@@ -180,19 +181,19 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]) -> HttpRespo
     return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type="application/json")
 
 
-@router.post("/leads", response={201: LeadOut})
+@router.post("", response={201: LeadOut})
 def post_lead(request: HttpRequest, payload: LeadIn) -> Status:
     """Create a lead. A taken email is 409 with the existing lead's id in the details."""
     lead = create_lead(actor=acting_user(request), **payload.model_dump())
     return Status(201, lead)
 
 
-@router.get("/leads/{int:lead_id}", response=LeadOut)
+@router.get("/{int:lead_id}", response=LeadOut)
 def get_one_lead(request: HttpRequest, lead_id: int) -> Lead:
     return get_lead(lead_id)
 
 
-@router.patch("/leads/{int:lead_id}", response=LeadOut)
+@router.patch("/{int:lead_id}", response=LeadOut)
 def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
     """Change only the fields sent; unknown fields are 422."""
     return update_lead(
@@ -200,7 +201,7 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
     )
 
 
-@router.delete("/leads/{int:lead_id}", response={204: None})
+@router.delete("/{int:lead_id}", response={204: None})
 def remove_lead(request: HttpRequest, lead_id: int) -> Status:
     delete_lead(actor=acting_user(request), lead_id=lead_id)
     return Status(204, None)
@@ -227,7 +228,7 @@ class BulkOut(Schema):
     affected: int
 
 
-@router.post("/leads/bulk", response=BulkOut)
+@router.post("/bulk", response=BulkOut)
 def post_bulk(request: HttpRequest, payload: BulkIn) -> BulkResult:
     """tag, untag, assign_owner, move_stage or delete on `ids` or on a `filter`."""
     criteria = LeadFilter(**payload.filter.model_dump()) if payload.filter else None
@@ -240,7 +241,7 @@ def post_bulk(request: HttpRequest, payload: BulkIn) -> BulkResult:
     )
 
 
-@router.get("/leads/export", response={200: None})
+@router.get("/export", response={200: None})
 def export_leads(request: HttpRequest, params: Query[LeadFilterIn]) -> StreamingHttpResponse:
     """Every lead matching the filters as CSV, streamed in pages of 2,000."""
     rows = export_rows(filter_leads(LeadFilter(**params.model_dump())))
@@ -270,7 +271,7 @@ class ImportOut(Schema):
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
-@router.post("/leads/import", response={200: ImportOut, 202: ImportOut})
+@router.post("/import", response={200: ImportOut, 202: ImportOut})
 def post_import(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -315,7 +316,7 @@ def post_import(
     return Status(200 if finished else 202, lead_import)
 
 
-@router.get("/imports/{int:import_id}", response=ImportOut)
+@imports_router.get("/{int:import_id}", response=ImportOut)
 def get_import(request: HttpRequest, import_id: int) -> LeadImport:
     """An import's progress (processed_rows of total_rows) and its per-row error report."""
     return get_record(LeadImport, import_id)

@@ -1,10 +1,10 @@
 """/api/v1/campaigns: drafts, audience, preview and test send; send, schedule, pause,
-resume and cancel; progress, stats and every message's fate. And /api/v1/analytics/summary."""
+resume and cancel; progress, stats and every message's fate."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -13,7 +13,6 @@ from pydantic import ConfigDict, StringConstraints
 from accounts.authentication import acting_user
 from crm.api.leads import LeadOut
 from crm.models import Message
-from crm.selectors.analytics import summary
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from crm.selectors.records import get_record
 from outreach.models import Campaign
@@ -40,7 +39,8 @@ from outreach.services.campaigns import (
 )
 from project.inputs import Omittable, StorableDatetime
 
-router = Router(tags=["campaigns and analytics"])
+router = Router(tags=["campaigns"])
+audiences_router = Router(tags=["campaigns"])
 Subject = Annotated[str, StringConstraints(max_length=255)]
 
 
@@ -243,29 +243,23 @@ class CampaignMessagePage(Schema):
     next: str | None
 
 
-class SummaryParams(Schema):
-    since: StorableDatetime | None = None
-    until: StorableDatetime | None = None
-    period: Literal["day", "week", "month"] = "day"
-
-
-@router.get("/campaigns", response=CampaignPage)
+@router.get("", response=CampaignPage)
 def list_campaigns(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     page = paginate(campaigns(), sort="-id", limit=params.limit, cursor=params.cursor)
     return {"items": page.items, "next": page.next}
 
 
-@router.post("/campaigns", response={201: CampaignOut})
+@router.post("", response={201: CampaignOut})
 def post_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
     return Status(201, create_campaign(actor=acting_user(request), **payload.model_dump()))
 
 
-@router.get("/campaigns/{int:campaign_id}", response=CampaignOut)
+@router.get("/{int:campaign_id}", response=CampaignOut)
 def get_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
     return get_record(Campaign, campaign_id)
 
 
-@router.patch("/campaigns/{int:campaign_id}", response=CampaignOut)
+@router.patch("/{int:campaign_id}", response=CampaignOut)
 def patch_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
     """Edit a draft; campaigns past draft are 409."""
     return update_campaign(
@@ -275,19 +269,19 @@ def patch_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatc
     )
 
 
-@router.delete("/campaigns/{int:campaign_id}", response={204: None})
+@router.delete("/{int:campaign_id}", response={204: None})
 def remove_campaign(request: HttpRequest, campaign_id: int) -> Status:
     delete_campaign(actor=acting_user(request), campaign_id=campaign_id)
     return Status(204, None)
 
 
-@router.get("/campaigns/{int:campaign_id}/audience", response=AudienceOut)
+@router.get("/{int:campaign_id}/audience", response=AudienceOut)
 def preview_audience(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """How many leads the campaign would reach now, and the first few of them."""
     return audience_preview(get_record(Campaign, campaign_id))
 
 
-@router.post("/audiences/count", response=AudienceCountOut)
+@audiences_router.post("/count", response=AudienceCountOut)
 def count_audience(request: HttpRequest, payload: AudienceIn) -> dict[str, Any]:
     """Live count of the leads a set of criteria reaches now (for an audience being edited);
     unsubscribed, bounced and complained leads are never counted."""
@@ -295,7 +289,7 @@ def count_audience(request: HttpRequest, payload: AudienceIn) -> dict[str, Any]:
     return {"count": audience_leads(audience).count(), "audience": audience}
 
 
-@router.get("/campaigns/{int:campaign_id}/preview", response=PreviewOut)
+@router.get("/{int:campaign_id}/preview", response=PreviewOut)
 def preview_campaign(
     request: HttpRequest, campaign_id: int, params: Query[PreviewParams]
 ) -> dict[str, Any]:
@@ -303,7 +297,7 @@ def preview_campaign(
     return render_preview(get_record(Campaign, campaign_id), lead_id=params.lead)
 
 
-@router.post("/campaigns/{int:campaign_id}/test", response=TestSendOut)
+@router.post("/{int:campaign_id}/test", response=TestSendOut)
 def test_campaign(request: HttpRequest, campaign_id: int, payload: TestSendIn) -> dict[str, str]:
     """Send the email, as `lead` would get it, to yourself (marked [Test])."""
     return {
@@ -313,14 +307,14 @@ def test_campaign(request: HttpRequest, campaign_id: int, payload: TestSendIn) -
     }
 
 
-@router.post("/campaigns/{int:campaign_id}/send", response={202: CampaignOut})
+@router.post("/{int:campaign_id}/send", response={202: CampaignOut})
 def send(request: HttpRequest, campaign_id: int) -> Status:
     """Send now: the audience is frozen and the email goes out in the background; follow it
     at /campaigns/{id}/stats. 409 says what is missing (postal address, audience...)."""
     return Status(202, send_campaign(actor=acting_user(request), campaign_id=campaign_id))
 
 
-@router.post("/campaigns/{int:campaign_id}/schedule", response=CampaignOut)
+@router.post("/{int:campaign_id}/schedule", response=CampaignOut)
 def schedule(request: HttpRequest, campaign_id: int, payload: ScheduleIn) -> Campaign:
     """Send at `scheduled_at` (the audience is taken as it is then)."""
     return schedule_campaign(
@@ -328,31 +322,31 @@ def schedule(request: HttpRequest, campaign_id: int, payload: ScheduleIn) -> Cam
     )
 
 
-@router.post("/campaigns/{int:campaign_id}/pause", response=CampaignOut)
+@router.post("/{int:campaign_id}/pause", response=CampaignOut)
 def pause(request: HttpRequest, campaign_id: int) -> Campaign:
     """Stop after the batch in flight; resume carries on where it stopped."""
     return pause_campaign(actor=acting_user(request), campaign_id=campaign_id)
 
 
-@router.post("/campaigns/{int:campaign_id}/resume", response=CampaignOut)
+@router.post("/{int:campaign_id}/resume", response=CampaignOut)
 def resume(request: HttpRequest, campaign_id: int) -> Campaign:
     return resume_campaign(actor=acting_user(request), campaign_id=campaign_id)
 
 
-@router.post("/campaigns/{int:campaign_id}/cancel", response=CampaignOut)
+@router.post("/{int:campaign_id}/cancel", response=CampaignOut)
 def cancel(request: HttpRequest, campaign_id: int) -> Campaign:
     """Stop for good; what was not sent yet never is."""
     return cancel_campaign(actor=acting_user(request), campaign_id=campaign_id)
 
 
-@router.get("/campaigns/{int:campaign_id}/stats", response=StatsOut)
+@router.get("/{int:campaign_id}/stats", response=StatsOut)
 def stats(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """Progress while it sends and results after: sent, delivered, opened, clicked, bounced,
     unsubscribed and complaint counts and rates."""
     return campaign_stats(get_record(Campaign, campaign_id))
 
 
-@router.get("/campaigns/{int:campaign_id}/messages", response=CampaignMessagePage)
+@router.get("/{int:campaign_id}/messages", response=CampaignMessagePage)
 def list_campaign_messages(
     request: HttpRequest, campaign_id: int, params: Query[MessageParams]
 ) -> dict[str, Any]:
@@ -365,9 +359,3 @@ def list_campaign_messages(
         cursor=params.cursor,
     )
     return {"items": page.items, "next": page.next}
-
-
-@router.get("/analytics/summary")
-def get_summary(request: HttpRequest, params: Query[SummaryParams]) -> dict[str, Any]:
-    """Lead counts by period, source, stage and status; conversion rate; message volumes."""
-    return summary(since=params.since, until=params.until, period=params.period)

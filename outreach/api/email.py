@@ -26,6 +26,8 @@ from outreach.services.subscriptions import add_suppression
 from project.inputs import Omittable
 
 router = Router(tags=["email"])
+suppressions_router = Router(tags=["email"])
+lead_email_router = Router(tags=["email"])
 
 
 class EmailSettingsOut(Schema):
@@ -105,14 +107,14 @@ def settings_out(request: HttpRequest, email_settings: EmailSettings) -> dict[st
     }
 
 
-@router.get("/email/settings", response=EmailSettingsOut)
+@router.get("/settings", response=EmailSettingsOut)
 def get_settings(request: HttpRequest) -> dict[str, Any]:
     """The postal address every campaign email carries, the reply-to address, and where
     Postmark's webhooks go."""
     return settings_out(request, get_email_settings())
 
 
-@router.patch("/email/settings", response=EmailSettingsOut)
+@router.patch("/settings", response=EmailSettingsOut)
 def patch_settings(request: HttpRequest, payload: EmailSettingsPatch) -> dict[str, Any]:
     email_settings = update_email_settings(
         actor=acting_user(request), changes=payload.model_dump(exclude_unset=True)
@@ -120,14 +122,14 @@ def patch_settings(request: HttpRequest, payload: EmailSettingsPatch) -> dict[st
     return settings_out(request, email_settings)
 
 
-@router.post("/email/webhook-secret", response=WebhookSecretOut)
+@router.post("/webhook-secret", response=WebhookSecretOut)
 def new_webhook_secret(request: HttpRequest) -> Any:
     """A new basic-auth password for Postmark's webhook (shown once; the old one stops).
     Paste `url` into the Postmark server's webhook settings."""
     return rotate_webhook_secret(actor=acting_user(request))
 
 
-@router.get("/suppressions", response=SuppressionPage)
+@suppressions_router.get("", response=SuppressionPage)
 def list_suppressions(request: HttpRequest, params: Query[SuppressionParams]) -> dict[str, Any]:
     """Addresses this workspace never emails, and why."""
     page = paginate(
@@ -136,13 +138,13 @@ def list_suppressions(request: HttpRequest, params: Query[SuppressionParams]) ->
     return {"items": page.items, "next": page.next}
 
 
-@router.post("/suppressions", response={201: SuppressionOut})
+@suppressions_router.post("", response={201: SuppressionOut})
 def post_suppression(request: HttpRequest, payload: SuppressionIn) -> Status:
     """Never email this address again (only its owner can lift an unsubscribe)."""
     return Status(201, add_suppression(actor=acting_user(request), email=payload.email))
 
 
-@router.post("/leads/{int:lead_id}/email", response={202: MessageOut})
+@lead_email_router.post("/{int:lead_id}/email", response={202: MessageOut})
 def email_lead(request: HttpRequest, lead_id: int, payload: LeadEmailIn) -> Status:
     """Email one lead now (merge fields allowed); it is queued and sent in the background.
     Follow its fate on the message (`status`) or the lead's timeline."""
