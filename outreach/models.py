@@ -70,7 +70,7 @@ class Delivery(models.Model):
     message = models.OneToOneField(
         Message, primary_key=True, on_delete=models.CASCADE, related_name="delivery"
     )
-    batch_key = models.UUIDField(null=True, blank=True)  # the latest attempt (the provider's tag)
+    batch_key = models.UUIDField(null=True, blank=True)  # the latest attempt, sent as metadata
     lease_until = models.DateTimeField(null=True, blank=True)  # held until; then reconcile it
     attempts = models.PositiveSmallIntegerField(default=1)  # claims, this one included
     attempted_at = models.DateTimeField(null=True, blank=True)  # the latest claim

@@ -53,8 +53,8 @@ def reconcile_expired(outgoing: Outgoing) -> int:
 
 def _settle_reconciled(outgoing: Outgoing, batch_key: uuid.UUID, arrived: dict[int, str]) -> int:
     with transaction.atomic():
-        # Locks each message, then its delivery row (FOR UPDATE of both, in that order), as
-        # every statement that settles a message does.
+        # A plain FOR UPDATE over the join locks each message and then its delivery row, as
+        # every statement that settles a message does: a concurrent change to either is seen.
         held = list(
             Message.objects.select_for_update()
             .filter(
