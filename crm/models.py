@@ -245,12 +245,9 @@ class Message(models.Model):
     )
     occurred_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Delivery of outbound email (campaigns and one-off emails to a lead).
+    # The outcome of outbound email as a person reads it (campaigns and one-off emails to a
+    # lead); the sending engine's own state of each attempt lives with it, in outreach.
     to_email = models.CharField(max_length=254, blank=True)  # the address it went to
-    batch_key = models.UUIDField(null=True, blank=True)  # the send attempt that holds it
-    lease_until = models.DateTimeField(null=True, blank=True)  # after this, reconcile it
-    attempts = models.PositiveSmallIntegerField(default=0)
-    attempted_at = models.DateTimeField(null=True, blank=True)
     error_code = models.PositiveIntegerField(default=0)  # Postmark's ErrorCode when refused
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,6 @@
-"""Email marketing in one workspace (tenant schema): campaigns, the suppression list, the
-provider webhook calls already applied, and the workspace's sender settings."""
+"""Email marketing in one workspace (tenant schema): campaigns, the delivery engine's state
+of each outbound message, the suppression list, the provider webhook calls already applied,
+and the workspace's sender settings."""
 
 from __future__ import annotations
 
@@ -53,6 +54,42 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Delivery(models.Model):
+    """The delivery engine's hold on one outbound message (`crm.Message` stays the lead's
+    record: its status, address and outcome are what a person reads).
+
+    Written in the statement that first claims the message and kept after it settles. A
+    message is held by an attempt while it is `sending` and its row carries that attempt's
+    `batch_key`; `lease_until` is set only while held, and once it has run out the attempt
+    is reconciled with the provider by that key before anything is sent again. Nothing here
+    is particular to email: another channel's transport claims and settles the same rows.
+    """
+
+    message = models.OneToOneField(
+        Message, primary_key=True, on_delete=models.CASCADE, related_name="delivery"
+    )
+    batch_key = models.UUIDField(null=True, blank=True)  # the latest attempt, sent as metadata
+    lease_until = models.DateTimeField(null=True, blank=True)  # held until; then reconcile it
+    attempts = models.PositiveSmallIntegerField(default=1)  # claims, this one included
+    attempted_at = models.DateTimeField(null=True, blank=True)  # the latest claim
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # Reconciliation finds the attempts whose lease ran out; settled rows carry none.
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(lease_until__isnull=False),
+                name="outreach_delivery_lease_idx",
+            ),
+            # ... and settles each of them by its batch key.
+            models.Index(fields=["batch_key"], name="outreach_delivery_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery of message {self.message_id} (attempt {self.attempts})"
 
 
 class Suppression(models.Model):

@@ -2,7 +2,9 @@
 lead at the provider, whatever happens to the workers.
 
 The front door is here; everything else in the package is internal. A second channel (SMS)
-is a new transport beside the email one that `outgoing` and `sender` call, not a copy.
+is a new transport beside the email one that `outgoing` and `sender` call, not a copy: it
+claims and settles the same `outreach.Delivery` rows (batch key, lease, attempts) beside
+the lead's `crm.Message`.
 
 - `start_campaign`: freeze a sending campaign's audience (once) and dispatch its senders.
 - `deliver`: claim, send and settle batches until nothing is left (safe to run in parallel).

@@ -1,6 +1,10 @@
-"""How claimed messages settle: one UPDATE per batch that only touches messages still held
-by that attempt, with the campaign's counters, the suppression list and the sweep's
-heartbeat in the same transaction."""
+"""How claimed messages settle: one statement per batch that only touches messages still
+held by that attempt (`sending`, and their delivery row carries its batch key), with the
+campaign's counters, the suppression list and the sweep's heartbeat in the same transaction.
+
+Every statement here locks a message before its delivery row, as the claim does, so two of
+them never wait on each other in a circle.
+"""
 
 from __future__ import annotations
 
@@ -51,20 +55,65 @@ def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
     )
 
 
+# The messages of `ids` still held by the attempt `batch`, locked with their delivery rows.
+# Both rows are locked, so a concurrent change to either (a release, a new claim) is seen
+# before deciding; the statement that follows checks neither the status nor the key again.
+HELD = """
+    held AS (
+        SELECT m.id FROM crm_message AS m
+        JOIN outreach_delivery AS d ON d.message_id = m.id
+        WHERE m.id = ANY(%(ids)s) AND m.status = 'sending' AND d.batch_key = %(batch)s
+        FOR UPDATE OF m, d
+    )
+"""
+# A settled message is held no more: its lease ends (its batch key and attempts stay).
+UNLEASE = """
+    unleased AS (
+        UPDATE outreach_delivery AS d SET lease_until = NULL
+        FROM held WHERE d.message_id = held.id
+    )
+"""
+
+
 def release(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
     """Put claimed messages that certainly did not go back in the queue."""
-    if message_ids:
-        Message.objects.filter(
-            pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
-        ).update(status=Message.Status.QUEUED, batch_key=None, lease_until=None)
+    _end_hold(message_ids, batch_key, status=Message.Status.QUEUED, error=None)
+
+
+def suppress_held(message_ids: Sequence[int], batch_key: uuid.UUID, *, error: str) -> int:
+    """Settle claimed messages that must not go as suppressed; returns how many changed."""
+    return _end_hold(message_ids, batch_key, status=Message.Status.SUPPRESSED, error=error)
+
+
+def _end_hold(
+    message_ids: Sequence[int], batch_key: uuid.UUID, *, status: str, error: str | None
+) -> int:
+    if not message_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH {HELD}, {UNLEASE}
+            UPDATE crm_message AS m SET status = %(status)s, error = coalesce(%(error)s, m.error)
+            FROM held WHERE m.id = held.id
+            """,  # noqa: S608 - HELD and UNLEASE are fixed strings
+            {"ids": list(message_ids), "batch": batch_key, "status": status, "error": error},
+        )
+        return cursor.rowcount
 
 
 def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
     # Give Postmark a lease's time to finish what it may still be doing with them.
     grace = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
-    Message.objects.filter(
-        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
-    ).update(lease_until=timezone.now() + grace)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH {HELD}
+            UPDATE outreach_delivery AS d SET lease_until = %(until)s
+            FROM held WHERE d.message_id = held.id
+            """,  # noqa: S608 - HELD is a fixed string
+            {"ids": list(message_ids), "batch": batch_key, "until": timezone.now() + grace},
+        )
 
 
 def record_outcomes(
@@ -99,29 +148,32 @@ def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[tu
         return []
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
+            WITH {HELD}, {UNLEASE}
             UPDATE crm_message AS m
             SET status = u.status, provider_id = u.provider_id, error_code = u.code,
                 error = u.error, subject = coalesce(u.subject, m.subject),
-                lease_until = NULL, occurred_at = clock_timestamp(),
+                occurred_at = clock_timestamp(),
                 sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() ELSE m.sent_at END
-            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::text[], %s::text[])
-                AS u(id, status, provider_id, code, error, subject)
-            WHERE m.id = u.id AND m.status = 'sending' AND m.batch_key = %s
+            FROM held, unnest(
+                %(ids)s::bigint[], %(statuses)s::text[], %(provider_ids)s::text[],
+                %(codes)s::int[], %(errors)s::text[], %(subjects)s::text[]
+            ) AS u(id, status, provider_id, code, error, subject)
+            WHERE m.id = held.id AND u.id = held.id
             RETURNING m.id, m.status, m.lead_id
-            """,
-            [
-                [outcome.message_id for outcome in outcomes],
-                [outcome.status for outcome in outcomes],
-                [outcome.provider_id for outcome in outcomes],
-                [outcome.error_code for outcome in outcomes],
-                [outcome.error[:2000] for outcome in outcomes],
-                [
+            """,  # noqa: S608 - HELD and UNLEASE are fixed strings
+            {
+                "ids": [outcome.message_id for outcome in outcomes],
+                "statuses": [outcome.status for outcome in outcomes],
+                "provider_ids": [outcome.provider_id for outcome in outcomes],
+                "codes": [outcome.error_code for outcome in outcomes],
+                "errors": [outcome.error[:2000] for outcome in outcomes],
+                "subjects": [
                     outcome.subject[:255] if outcome.subject is not None else None
                     for outcome in outcomes
                 ],
-                batch_key,
-            ],
+                "batch": batch_key,
+            },
         )
         return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 

@@ -28,8 +28,8 @@ def reconcile_expired(outgoing: Outgoing) -> int:
     Returns how many were settled."""
     expired = list(
         outgoing.scope()
-        .filter(status=Message.Status.SENDING, lease_until__lt=timezone.now())
-        .values_list("batch_key", flat=True)
+        .filter(status=Message.Status.SENDING, delivery__lease_until__lt=timezone.now())
+        .values_list("delivery__batch_key", flat=True)
         .distinct()
     )
     settled = 0
@@ -53,12 +53,14 @@ def reconcile_expired(outgoing: Outgoing) -> int:
 
 def _settle_reconciled(outgoing: Outgoing, batch_key: uuid.UUID, arrived: dict[int, str]) -> int:
     with transaction.atomic():
+        # A plain FOR UPDATE over the join locks each message and then its delivery row, as
+        # every statement that settles a message does: a concurrent change to either is seen.
         held = list(
             Message.objects.select_for_update()
             .filter(
                 status=Message.Status.SENDING,
-                batch_key=batch_key,
-                lease_until__lt=timezone.now(),
+                delivery__batch_key=batch_key,
+                delivery__lease_until__lt=timezone.now(),
             )
             .values_list("pk", flat=True)
         )

@@ -1,10 +1,11 @@
 """Delivering outbound email: claim a batch, render it, send it, record every outcome.
 
 A message goes queued -> sending -> sent | failed | suppressed, once. The claim (status
-`sending`, a batch key and a lease) is committed before Postmark is called, so a crash
-leaves a trace. A message still `sending` after its lease has run out is reconciled against
-Postmark's message search by its batch key before anything is sent again: marked sent if it
-got there, queued again if it did not. That is how a worker killed mid-batch never makes a
+`sending` on the message; a batch key, a lease and one more attempt on its delivery row,
+in the same statement) is committed before Postmark is called, so a crash leaves a trace.
+A message still `sending` after its lease has run out is reconciled against Postmark's
+message search by its batch key before anything is sent again: marked sent if it got
+there, queued again if it did not. That is how a worker killed mid-batch never makes a
 lead get the same email twice, and never loses one.
 
 The same path serves campaigns (broadcast stream, rendered per lead from the campaign's
@@ -42,6 +43,7 @@ from outreach.delivery.outcomes import (
     outcome_of,
     record_outcomes,
     release,
+    suppress_held,
 )
 from outreach.delivery.outgoing import Claimed, Outgoing, load_outgoing
 from outreach.delivery.reconciliation import reconcile_expired
@@ -137,8 +139,8 @@ def deliver(
             earliest = (
                 outgoing.scope()
                 .filter(status=Message.Status.SENDING)
-                .order_by("lease_until")
-                .values_list("lease_until", flat=True)
+                .order_by("delivery__lease_until")
+                .values_list("delivery__lease_until", flat=True)
                 .first()
             )
             if earliest is None:
@@ -184,21 +186,33 @@ def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.U
                 WHERE {scope} AND status = 'queued'
                 ORDER BY id LIMIT %s
                 FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE crm_message AS m
+                SET status = 'sending', to_email = coalesce(l.email, '')
+                FROM picked, crm_lead AS l
+                WHERE m.id = picked.id AND l.id = m.lead_id
+                RETURNING m.id, l.id AS lead_id, coalesce(l.email, '') AS email, m.subject,
+                    m.body, l.first_name, l.last_name, l.phone, l.company, l.source,
+                    l.status, l.tags, l.custom_fields,
+                    (SELECT s.name FROM crm_pipelinestage AS s WHERE s.id = l.stage_id) AS stage,
+                    l.email IS NULL OR l.unsubscribed_at IS NOT NULL OR EXISTS (
+                        SELECT 1 FROM outreach_suppression AS x
+                        WHERE lower(x.email) = lower(l.email)
+                    ) AS blocked
+            ), held AS (
+                INSERT INTO outreach_delivery
+                    (message_id, batch_key, lease_until, attempts, attempted_at)
+                SELECT id, %s, clock_timestamp() + %s * interval '1 second', 1,
+                    clock_timestamp()
+                FROM claimed
+                ON CONFLICT (message_id) DO UPDATE
+                SET attempts = outreach_delivery.attempts + 1, batch_key = EXCLUDED.batch_key,
+                    lease_until = EXCLUDED.lease_until, attempted_at = EXCLUDED.attempted_at
             )
-            UPDATE crm_message AS m
-            SET status = 'sending', batch_key = %s, attempts = m.attempts + 1,
-                attempted_at = clock_timestamp(),
-                lease_until = clock_timestamp() + %s * interval '1 second',
-                to_email = coalesce(l.email, '')
-            FROM picked, crm_lead AS l
-            WHERE m.id = picked.id AND l.id = m.lead_id
-            RETURNING m.id, l.id, coalesce(l.email, ''), m.subject, m.body,
-                l.first_name, l.last_name, l.phone, l.company, l.source, l.status, l.tags,
-                l.custom_fields,
-                (SELECT s.name FROM crm_pipelinestage AS s WHERE s.id = l.stage_id),
-                l.email IS NULL OR l.unsubscribed_at IS NOT NULL OR EXISTS (
-                    SELECT 1 FROM outreach_suppression AS x WHERE lower(x.email) = lower(l.email)
-                )
+            -- `held` runs to completion unread, as every data-modifying WITH does: a join
+            -- to it would add nothing but a nested loop over both (the planner cannot size
+            -- them).
+            SELECT * FROM claimed
             """,  # noqa: S608 - the scope is one of two fixed strings
             [*params, size, batch_key, settings.CRM_SEND_LEASE_SECONDS],
         )
@@ -233,12 +247,10 @@ def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.U
 
 
 def settle_blocked(outgoing: Outgoing, message_ids: list[int], batch_key: uuid.UUID) -> None:
-    count = Message.objects.filter(
-        pk__in=message_ids, status=Message.Status.SENDING, batch_key=batch_key
-    ).update(
-        status=Message.Status.SUPPRESSED,
+    count = suppress_held(
+        message_ids,
+        batch_key,
         error="Not sent: the lead unsubscribed, was suppressed or has no email any more.",
-        lease_until=None,
     )
     bump_counters(outgoing, suppressed=count)
 

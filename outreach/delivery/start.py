@@ -71,11 +71,10 @@ def freeze_audience(campaign: Campaign) -> int:
             f"""
             INSERT INTO crm_message (
                 lead_id, campaign_id, channel, direction, subject, body, status, provider_id,
-                occurred_at, created_at, to_email, attempts, error_code, error,
-                open_count, click_count
+                occurred_at, created_at, to_email, error_code, error, open_count, click_count
             )
             SELECT audience.id, %s, 'email', 'outbound', '', '', 'queued', '',
-                now(), now(), audience.email, 0, 0, '', 0, 0
+                now(), now(), audience.email, 0, '', 0, 0
             FROM ({audience_sql}) AS audience(id, email)
             ON CONFLICT DO NOTHING
             """,  # noqa: S608 - the subquery is the ORM's own SQL with its parameters

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import Lead, Message
@@ -87,7 +88,10 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
 
 
 def campaign_messages(campaign: Campaign, *, status: str | None = None) -> QuerySet[Message]:
-    messages = Message.objects.filter(campaign_id=campaign.pk)
+    """The campaign's messages, each with how many times it was claimed for sending."""
+    messages = Message.objects.filter(campaign_id=campaign.pk).annotate(
+        attempts=Coalesce("delivery__attempts", 0)
+    )
     if status:
         messages = messages.filter(status=status)
     return messages
