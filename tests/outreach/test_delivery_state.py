@@ -15,8 +15,8 @@ from django_tenants.utils import schema_context
 from crm.models import Message
 from outreach.delivery import start_campaign
 from outreach.models import Delivery
-from tests.crm.test_leads_api import post
-from tests.outreach.email_support import ready_campaign, run_jobs
+from tests.support.clients import post
+from tests.support.email import ready_campaign, run_jobs
 
 DELIVERY_STATE = {"batch_key", "lease_until", "attempts", "attempted_at"}
 
