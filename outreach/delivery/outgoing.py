@@ -17,6 +17,7 @@ from mail.gateway import (
     transactional_stream,
 )
 from mail.models import PendingSend
+from outreach.delivery.transports import BATCH_METADATA_KEY, Transport, transport_for
 from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
 from outreach.models import Campaign
 from outreach.selectors.email_settings import sender_of
@@ -67,6 +68,11 @@ class Outgoing:
         )
 
     @property
+    def transport(self) -> Transport:
+        """The channel's way to its provider (one-off emails go by email)."""
+        return transport_for(self.campaign.channel if self.campaign is not None else "email")
+
+    @property
     def may_claim(self) -> bool:
         return self.campaign is None or self.campaign.status == Campaign.Status.SENDING
 
@@ -97,7 +103,7 @@ class Outgoing:
     ) -> Email:
         metadata = {
             "crm_message": f"{self.workspace.pk}.{claimed.message_id}",
-            "crm_batch": batch_key.hex,
+            BATCH_METADATA_KEY: batch_key.hex,
         }
         headers: dict[str, str] = {}
         if unsubscribe_link:

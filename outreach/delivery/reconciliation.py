@@ -14,7 +14,6 @@ from crm.models import Message
 from mail.gateway import (
     PermanentSendError,
     TransientSendError,
-    find_sent_messages,
 )
 from outreach.delivery.outcomes import Outcome, bump_counters, release, write_outcomes
 from outreach.delivery.outgoing import Outgoing
@@ -37,7 +36,7 @@ def reconcile_expired(outgoing: Outgoing) -> int:
         if batch_key is None:
             continue
         try:
-            found = find_sent_messages(metadata_key="crm_batch", value=batch_key.hex)
+            found = outgoing.transport.find_sent(batch_key)
         except (TransientSendError, PermanentSendError) as error:
             log.warning("email_reconcile_postponed", batch=batch_key.hex, error=str(error))
             continue

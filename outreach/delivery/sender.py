@@ -31,8 +31,6 @@ from mail.gateway import (
     PermanentSendError,
     SendError,
     TransientSendError,
-    send_batch,
-    split_into_batches,
 )
 from mail.models import PendingSend
 from outreach.delivery.outcomes import (
@@ -258,8 +256,8 @@ def settle_blocked(outgoing: Outgoing, message_ids: list[int], batch_key: uuid.U
 def send_claimed(
     outgoing: Outgoing, claimed: Sequence[Claimed], batch_key: uuid.UUID, run: DeliveryRun
 ) -> None:
-    """Render and send the claimed messages in as many Postmark calls as the limits need,
-    recording each call's outcomes as soon as it answers."""
+    """Render and send the claimed messages in as many provider calls as the channel's
+    transport needs, recording each call's outcomes as soon as it answers."""
     ready: list[tuple[Claimed, Email]] = []
     broken: list[Outcome] = []
     for item in claimed:
@@ -273,14 +271,12 @@ def send_claimed(
         run.add(record_outcomes(outgoing, broken, batch_key))
     chunks: list[list[tuple[Claimed, Email]]] = []
     start = 0
-    for batch in split_into_batches(
-        [email for _, email in ready], max_messages=settings.CRM_SEND_BATCH_SIZE
-    ):
+    for batch in outgoing.transport.split([email for _, email in ready]):
         chunks.append(ready[start : start + len(batch)])
         start += len(batch)
     for position, chunk in enumerate(chunks):
         try:
-            answers = send_batch([email for _, email in chunk])
+            answers = outgoing.transport.send([email for _, email in chunk])
         except SendError as error:
             later = [item.message_id for rest in chunks[position + 1 :] for item, _ in rest]
             this_chunk = [item.message_id for item, _ in chunk]
