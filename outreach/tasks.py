@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import structlog
 
-from crm.tasks import in_workspace
 from outreach.delivery.start import DELIVER_DIRECT_JOB, DELIVER_JOB, START_JOB
 from project.celery import app
+from tenants.schemas import require_workspace_schema
 
 log = structlog.get_logger(__name__)
 
@@ -17,7 +17,7 @@ def start_campaign_job(campaign_id: int) -> str:
     """Freeze a sending campaign's audience (once) and queue its senders."""
     from outreach.delivery import start_campaign
 
-    in_workspace()
+    require_workspace_schema()
     campaign = start_campaign(campaign_id=campaign_id)
     return campaign.status if campaign else "gone"
 
@@ -27,7 +27,7 @@ def deliver_campaign_job(campaign_id: int) -> str:
     """Send a campaign's queued messages; hands over to a fresh job after a while."""
     from outreach.delivery import deliver
 
-    in_workspace()
+    require_workspace_schema()
     run = deliver(campaign_id=campaign_id)
     log.info(
         "campaign_sender_stopped",
@@ -48,7 +48,7 @@ def deliver_direct_messages_job() -> str:
     """Send the workspace's queued one-off emails."""
     from outreach.delivery import deliver
 
-    in_workspace()
+    require_workspace_schema()
     run = deliver(campaign_id=None)
     if run.outcome == "handover":
         deliver_direct_messages_job.delay()

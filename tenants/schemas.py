@@ -35,3 +35,15 @@ def current_workspace() -> Workspace:
     if isinstance(tenant, Workspace) and tenant.schema_name == current_schema():
         return tenant
     return Workspace.objects.get(schema_name=current_schema())
+
+
+class NotInWorkspace(RuntimeError):
+    """A workspace job found itself in the public schema: tenant-schemas-celery could not
+    switch (it logs and goes on, e.g. when the database did not answer in time). The job
+    stops here, touching nothing; the sweep queues it again."""
+
+
+def require_workspace_schema() -> None:
+    """Called first by every job that works on one workspace's data."""
+    if current_schema() == "public":
+        raise NotInWorkspace("this job must run in a workspace's schema")

@@ -9,20 +9,17 @@ from itertools import count
 import pytest
 from django.core.cache import caches
 from django.test import Client, override_settings
+from django_tenants.utils import schema_context
 
+from crm.models import Message
 from tenants.models import Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace
 from tenants.services.template import refresh_template
-from tests.support.clients import (  # noqa: F401 - helpers many test modules import from here
-    OWNER_PASSWORD,
-    add_member,
-    bearer_client,
-    link_in,
-    outbox_of,
-    sign_in_client,
-)
+from tests.support.clients import OWNER_PASSWORD, post
+from tests.support.email import ready_campaign, run_jobs
 from tests.support.fakes import FakePostmark, fake_postmark
+from tests.support.webhooks import hook, webhook_password
 
 _slugs = count(1)
 
@@ -126,3 +123,20 @@ def postmark() -> Iterator[FakePostmark]:
         ),
     ):
         yield double
+
+
+@pytest.fixture
+def sent(make_workspace, postmark):
+    """A workspace whose 2-lead campaign went out, and a webhook client with its password."""
+    fixture = make_workspace("alpha", "Alpha Coaching")
+    client, campaign = ready_campaign(fixture, leads=2)
+    post(client, f"/api/v1/campaigns/{campaign['id']}/send", {})
+    run_jobs(fixture.workspace, campaign["id"])
+    with schema_context(fixture.workspace.schema_name):
+        messages = list(Message.objects.order_by("id"))
+    return (
+        fixture,
+        campaign["id"],
+        messages,
+        hook(fixture.workspace, webhook_password(fixture.workspace)),
+    )

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, PipelineStage
 from tests.support.clients import api, patch, post
-
-
-def body_of(response: Any) -> str:
-    """The full text of a streamed response."""
-    return b"".join(response.streaming_content).decode()
+from tests.support.leads import body_of
 
 
 def make_leads(client, count: int, **extra) -> list[int]:

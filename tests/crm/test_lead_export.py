@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
-from tests.crm.test_bulk_export_analytics import body_of
 from tests.support.clients import api, post
+from tests.support.leads import body_of
 
 ISO_8601_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 

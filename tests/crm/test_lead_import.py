@@ -10,15 +10,7 @@ from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, EventLog, Lead
 from tests.support.clients import api, post
-
-
-def upload(client, text: str, **options: str):
-    data = {
-        "file": SimpleUploadedFile("leads.csv", text.encode(), content_type="text/csv"),
-        **options,
-    }
-    return client.post("/api/v1/leads/import", data)
-
+from tests.support.leads import run_in_background, upload
 
 GOOD = (
     "first_name,last_name,email,company,tags\nAda,Lovelace,ada@x.example,Engines,vip;math\n"
@@ -172,20 +164,6 @@ def test_imports_of_another_workspace_are_404(two_workspaces) -> None:
         assert Lead.objects.count() == 0
 
 
-def run_in_background(client, text: str, capture, **options: str):
-    """Upload a file large enough for the worker and run the job (eagerly) on commit."""
-    from project.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        with capture(execute=True):
-            queued = upload(client, text, **options)
-    finally:
-        app.conf.task_always_eager = False
-    assert queued.status_code == 202, queued.content
-    return client.get(f"/api/v1/imports/{queued.json()['id']}").json()
-
-
 def test_an_overlong_name_in_a_background_import_is_reported_by_row_not_left_writing(
     two_workspaces, django_capture_on_commit_callbacks
 ) -> None:
@@ -243,7 +221,8 @@ def test_an_import_whose_write_fails_ends_failed_with_its_report(
 
 
 def test_the_import_job_outside_a_workspace_schema_refuses_to_work(db) -> None:
-    from crm.tasks import NotInWorkspace, import_leads
+    from crm.tasks import import_leads
+    from tenants.schemas import NotInWorkspace
 
     with pytest.raises(NotInWorkspace):
         import_leads.run(1)

@@ -11,8 +11,8 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from crm.models import CustomFieldDefinition, Lead
-from tests.crm.test_lead_import import run_in_background, upload
 from tests.support.clients import api
+from tests.support.leads import run_in_background, upload
 
 HEADER = (
     "first_name,last_name,email,phone,company,source,source_detail,tags,status,consent,"

@@ -15,15 +15,15 @@ from django_tenants.utils import schema_context
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from mail.models import OutboxEmail
 from outreach.models import Campaign, EmailSettings
-from tests.support.clients import add_member, api, sign_in_client
+from tests.support.clients import add_member, sign_in_client
 from tests.support.email import (
     add_leads,
     campaign_row,
-    create_campaign,
     ready_campaign,
     run_jobs,
     set_postal_address,
 )
+from tests.support.pages import draft, page_text
 
 FORM = {
     "name": "Spring cohort",
@@ -38,18 +38,6 @@ FORM = {
     "custom_value": "",
     "kept_criteria": "",
 }
-
-
-def page_text(response) -> str:
-    """The page as a person reads it: tags dropped, whitespace squeezed."""
-    html = response.content.decode()
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def draft(fixture, **fields) -> int:
-    """A draft campaign made through the API (the owner's token), to every lead."""
-    return create_campaign(api(fixture), **fields)["id"]
 
 
 def member_client(fixture) -> Client:

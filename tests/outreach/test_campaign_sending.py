@@ -492,8 +492,8 @@ def test_the_send_job_runs_through_celery_tasks(
 
 
 def test_a_sending_job_outside_a_workspace_schema_refuses_to_work(db) -> None:
-    from crm.tasks import NotInWorkspace
     from outreach.tasks import deliver_campaign_job, start_campaign_job
+    from tenants.schemas import NotInWorkspace
 
     with pytest.raises(NotInWorkspace):
         start_campaign_job.run(1)

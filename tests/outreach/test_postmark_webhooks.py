@@ -4,51 +4,13 @@ the suppression list."""
 
 from __future__ import annotations
 
-import base64
-from typing import Any
-
-import pytest
-from django.test import Client
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, Message
 from outreach.models import Campaign, Suppression
-from outreach.services.email_settings import rotate_webhook_secret
 from tests.support.clients import api, post
 from tests.support.email import campaign_row, ready_campaign, run_jobs
-
-
-def webhook_password(workspace) -> str:
-    with schema_context(workspace.schema_name):
-        return rotate_webhook_secret(actor=None).password
-
-
-def hook(workspace, password: str | None, username: str = "postmark") -> Client:
-    if password is None:
-        return Client(HTTP_HOST=workspace.primary_host)
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return Client(HTTP_HOST=workspace.primary_host, HTTP_AUTHORIZATION=f"Basic {token}")
-
-
-def deliver_event(client: Client, payload: dict[str, Any]):
-    return client.post("/webhooks/postmark", payload, content_type="application/json")
-
-
-@pytest.fixture
-def sent(make_workspace, postmark):
-    """A workspace whose 2-lead campaign went out, and a webhook client with its password."""
-    fixture = make_workspace("alpha", "Alpha Coaching")
-    client, campaign = ready_campaign(fixture, leads=2)
-    post(client, f"/api/v1/campaigns/{campaign['id']}/send", {})
-    run_jobs(fixture.workspace, campaign["id"])
-    with schema_context(fixture.workspace.schema_name):
-        messages = list(Message.objects.order_by("id"))
-    return (
-        fixture,
-        campaign["id"],
-        messages,
-        hook(fixture.workspace, webhook_password(fixture.workspace)),
-    )
+from tests.support.webhooks import deliver_event, hook, webhook_password
 
 
 def message_in(workspace, message_id: int) -> Message:

@@ -13,10 +13,10 @@ import pytest
 from django_tenants.utils import schema_context
 
 from crm.models import Message
-from tests.outreach.test_campaign_pages import draft, page_text
-from tests.outreach.test_postmark_webhooks import deliver_event, sent  # noqa: F401 - a fixture
 from tests.support.clients import api, patch, post
 from tests.support.email import add_leads, campaign_row, set_postal_address
+from tests.support.pages import draft, page_text
+from tests.support.webhooks import deliver_event
 
 UNSTORABLE = [
     "2026-01-01T00:00:00+20:00",
@@ -90,7 +90,7 @@ def test_a_forged_cursor_with_an_unstorable_moment_is_400(make_workspace) -> Non
     assert response.json()["error"]["code"] == "malformed_cursor"
 
 
-def test_a_webhook_moment_postgresql_cannot_hold_counts_as_now(sent) -> None:  # noqa: F811
+def test_a_webhook_moment_postgresql_cannot_hold_counts_as_now(sent) -> None:
     fixture, _, messages, client = sent
 
     response = deliver_event(
