@@ -25,6 +25,7 @@ for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls):
 urlpatterns = [
     path("", home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("crm.urls")),
     path("", include("outreach.urls")),
     path("api/v1/", api.urls),
 ]
