@@ -53,6 +53,13 @@ class SessionAuth(NinjaSessionAuth):
 API_AUTH: list[Any] = [BearerAuth(), SessionAuth()]
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    """The person behind a page request (the page decorator has let only them through)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def acting_user(request: HttpRequest) -> User:
     """The authenticated user of an API request (bearer or session)."""
     user = request.auth  # type: ignore[attr-defined]

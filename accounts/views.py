@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.authentication import signed_in_user
 from accounts.forms import (
     AcceptInvitationForm,
     ApiKeyForm,
@@ -49,12 +50,6 @@ workspace_page = page()
 
 def _workspace_url(request: HttpRequest) -> str:
     return str(request.tenant.url)  # type: ignore[attr-defined]
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _too_many(
@@ -236,7 +231,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
 
 @workspace_page
 def team(request: HttpRequest) -> HttpResponse:
-    actor = _user(request)
+    actor = signed_in_user(request)
     return render(
         request,
         "accounts/team.html",
@@ -251,7 +246,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 
 def _run_team_action(request: HttpRequest, action: str, member_id: int | None = None) -> None:
-    actor, ip = _user(request), client_ip(request)
+    actor, ip = signed_in_user(request), client_ip(request)
     if action == "invite":
         form = InviteForm(request.POST)
         if not form.is_valid():
@@ -297,7 +292,7 @@ def team_action(request: HttpRequest, action: str, member_id: int | None = None)
 
 @workspace_page
 def api_keys(request: HttpRequest) -> HttpResponse:
-    actor = _user(request)
+    actor = signed_in_user(request)
     if not can(actor, Action.MANAGE_API_KEYS):
         raise Forbidden("Only admins and the owner manage API keys. Ask one of them.")
     form = ApiKeyForm(request.POST or None)
@@ -325,7 +320,9 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @workspace_page
 @require_POST
 def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    api_key = revoke_api_key(actor=_user(request), api_key_id=api_key_id, ip=client_ip(request))
+    api_key = revoke_api_key(
+        actor=signed_in_user(request), api_key_id=api_key_id, ip=client_ip(request)
+    )
     messages.success(request, f"Key {api_key.name} is revoked.")
     return redirect("/settings/api-keys/")
 
@@ -334,7 +331,7 @@ def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
 def dev_outbox(request: HttpRequest) -> HttpResponse:
     """Development only: the emails this workspace would have sent, newest first. Admins and
     the owner only: it holds every member's password reset and sign-in links."""
-    if not can(_user(request), Action.READ_DEV_OUTBOX):
+    if not can(signed_in_user(request), Action.READ_DEV_OUTBOX):
         raise Forbidden("Only admins and the owner read the development outbox.")
     if settings.STRICT or settings.POSTMARK_SERVER_TOKEN:
         raise NotFound("No outbox here: emails are sent through Postmark.")

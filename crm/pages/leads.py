@@ -4,12 +4,14 @@ calls, and renders; a DomainError becomes the error page."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import User
+from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
 from crm.errors import LeadEmailTaken
 from crm.forms import LeadForm, LeadSearchForm
@@ -29,12 +31,6 @@ def _back_to_leads(request: HttpRequest) -> tuple[str, str] | None:
 
 
 workspace_page = page(back=_back_to_leads)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @workspace_page
@@ -67,8 +63,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "first_page": not request.GET.get("cursor"),
             "search": search,
             "filtered": bool(filters),
-            "filter_query": "&".join(f"{key}={value}" for key, value in filters.items()),
-            "can_manage": can(_user(request), Action.MANAGE_LEADS),
+            "filter_query": urlencode(filters),
+            "can_manage": can(signed_in_user(request), Action.MANAGE_LEADS),
         },
     )
 
@@ -79,7 +75,9 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     form = LeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            lead = create_lead(actor=_user(request), source_detail="", **form.lead_values())
+            lead = create_lead(
+                actor=signed_in_user(request), source_detail="", **form.lead_values()
+            )
         except LeadEmailTaken as error:
             form.add_error("email", error.details[0]["message"])
         except InvalidInput as error:

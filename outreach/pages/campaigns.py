@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
 from crm.models import Message
 from crm.selectors.pagination import paginate
@@ -29,7 +30,7 @@ from outreach.forms import (
     campaign_initial,
 )
 from outreach.models import Campaign
-from outreach.pages.common import HtmxHttpRequest, acting_user, require_manager, workspace_page
+from outreach.pages.common import HtmxHttpRequest, require_manager, workspace_page
 from outreach.selectors.audience import audience_leads, clean_audience
 from outreach.selectors.campaigns import (
     campaign_messages,
@@ -109,7 +110,7 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
             "rows": rows,
             "next": page.next,
             "first_page": not request.GET.get("cursor"),
-            "can_manage": can(acting_user(request), Action.MANAGE_CAMPAIGNS),
+            "can_manage": can(signed_in_user(request), Action.MANAGE_CAMPAIGNS),
         },
     )
 
@@ -141,7 +142,7 @@ def _add_campaign_errors(form: CampaignForm, error: InvalidInput) -> None:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
-    actor = acting_user(request)
+    actor = signed_in_user(request)
     require_manager(actor)
     form = CampaignForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
@@ -160,7 +161,7 @@ def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
-    actor = acting_user(request)
+    actor = signed_in_user(request)
     campaign = get_record(Campaign, campaign_id)
     require_manager(actor)
     if not lifecycle.can_edit(campaign):
@@ -207,7 +208,7 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "allowed": lifecycle.allowed_actions(campaign),
         "audience": size,
         "audience_is_live": live_count,
-        "can_manage": can(acting_user(request), Action.MANAGE_CAMPAIGNS),
+        "can_manage": can(signed_in_user(request), Action.MANAGE_CAMPAIGNS),
         "schedule_form": ScheduleForm(),
     }
 
@@ -302,7 +303,7 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
     the refusal's status (403, 409, 422...)."""
     if action not in (*STATE_ACTIONS, "schedule", "test", "delete"):
         raise Http404("No such campaign action.")
-    actor = acting_user(request)
+    actor = signed_in_user(request)
     schedule_form = ScheduleForm(request.POST) if action == "schedule" else None
     try:
         if action in STATE_ACTIONS:

@@ -25,12 +25,6 @@ def _back_to_campaigns(request: HttpRequest) -> tuple[str, str] | None:
 workspace_page = page(back=_back_to_campaigns)
 
 
-def acting_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def require_manager(user: User) -> None:
     """Members may look at campaigns; the forms that change them are for admins and owners
     (the services refuse them too)."""

@@ -7,10 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.authentication import signed_in_user
 from outreach.forms import (
     EmailSettingsForm,
 )
-from outreach.pages.common import HtmxHttpRequest, acting_user, require_manager, workspace_page
+from outreach.pages.common import HtmxHttpRequest, require_manager, workspace_page
 from outreach.selectors.email_settings import email_settings as get_email_settings
 from outreach.services.email_settings import (
     WebhookCredentials,
@@ -47,7 +48,7 @@ def _settings_page(
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HtmxHttpRequest) -> HttpResponse:
-    actor = acting_user(request)
+    actor = signed_in_user(request)
     require_manager(actor)
     current = get_email_settings()
     form = EmailSettingsForm(
@@ -69,7 +70,7 @@ def email_settings(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def new_webhook_secret(request: HtmxHttpRequest) -> HttpResponse:
     """A new password for Postmark's webhook, shown on this one page and never again."""
-    credentials = rotate_webhook_secret(actor=acting_user(request))
+    credentials = rotate_webhook_secret(actor=signed_in_user(request))
     current = get_email_settings()
     form = EmailSettingsForm(
         initial={"postal_address": current.postal_address, "reply_to": current.reply_to}

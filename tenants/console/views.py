@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.authentication import signed_in_user
 from accounts.services.audit import client_ip
 from project.errors import (
     DomainError,
@@ -60,12 +60,6 @@ def _render(
     request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     return render(request, template, context, status=status)
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
@@ -131,7 +125,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     if is_staff(request.user):
-        record_staff_sign_out(staff_user=_staff(request), ip=client_ip(request))
+        record_staff_sign_out(staff_user=signed_in_user(request), ip=client_ip(request))
     logout(request)
     messages.success(request, "You are signed out of the console.")
     return redirect("console:login")
@@ -158,7 +152,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = create_workspace_for_customer(
-                staff_user=_staff(request), ip=client_ip(request), **form.cleaned_data
+                staff_user=signed_in_user(request), ip=client_ip(request), **form.cleaned_data
             )
         except InvalidInput as error:
             add_domain_errors(form, error.details)
@@ -184,7 +178,9 @@ def workspace_detail(request: HttpRequest, workspace_id: int) -> HttpResponse:
         viewed = get_console_workspace(workspace_id=workspace_id)
     except NotFound as error:
         return _not_found(request, error)
-    record_workspace_view(staff_user=_staff(request), workspace=viewed, ip=client_ip(request))
+    record_workspace_view(
+        staff_user=signed_in_user(request), workspace=viewed, ip=client_ip(request)
+    )
     # Not named "workspace": the context processor's `workspace` (the apex) drives base.html.
     return _render(
         request,
@@ -205,7 +201,9 @@ def _status_action(
     def act(request: HttpRequest, workspace_id: int) -> HttpResponse:
         try:
             target = get_console_workspace(workspace_id=workspace_id)
-            changed = change(staff_user=_staff(request), workspace=target, ip=client_ip(request))
+            changed = change(
+                staff_user=signed_in_user(request), workspace=target, ip=client_ip(request)
+            )
         except NotFound as error:
             return _not_found(request, error)
         except DomainError as error:
@@ -233,7 +231,7 @@ def workspace_send_rate(request: HttpRequest, workspace_id: int) -> HttpResponse
     try:
         target = get_console_workspace(workspace_id=workspace_id)
         changed = set_email_send_rate(
-            staff_user=_staff(request),
+            staff_user=signed_in_user(request),
             workspace=target,
             rate=int(raw) if raw else None,
             ip=client_ip(request),
