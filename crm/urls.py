@@ -4,12 +4,15 @@ from django.urls import URLPattern, path
 from ninja import Router
 
 from crm.api import activity, analytics, catalog, events, leads
+from crm.pages import lead as lead_page
 from crm.pages import leads as lead_pages
+from crm.pages import search as search_pages
 
 urlpatterns: list[URLPattern] = [
     path("leads/", lead_pages.lead_list, name="lead_list"),
     path("leads/new/", lead_pages.lead_new, name="lead_new"),
-    path("leads/<int:lead_id>/", lead_pages.lead_detail, name="lead_detail"),
+    path("leads/<int:lead_id>/", lead_page.lead_detail, name="lead_detail"),
+    path("search/", search_pages.global_search, name="global_search"),
 ]
 
 api_routers: list[tuple[str, Router]] = [

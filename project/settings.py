@@ -311,7 +311,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Our own files, then what `make assets` builds from frontend/ (Tailwind CSS, Chart.js,
+# SortableJS): built on every machine, never committed.
+STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "build" / "static"]
 WHITENOISE_USE_FINDERS = not STRICT
 
 # --- Logs and monitoring -----------------------------------------------------------------

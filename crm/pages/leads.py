@@ -1,5 +1,5 @@
-"""The leads pages: the list with search and filters, a new lead, and a lead's own page
-with its timeline. Each view reads its input, calls the selectors and services the API
+"""The leads pages: the list with search and filters and a new lead (a lead's own page is
+crm/pages/lead.py). Each view reads its input, calls the selectors and services the API
 calls, and renders; a DomainError becomes the error page."""
 
 from __future__ import annotations
@@ -15,22 +15,14 @@ from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
 from crm.errors import LeadEmailTaken
 from crm.forms import LeadForm, LeadSearchForm
-from crm.selectors.activity import lead_timeline
-from crm.selectors.leads import LeadFilter, filter_leads, get_lead
+from crm.pages.common import workspace_page
+from crm.selectors.leads import LeadFilter, filter_leads
 from crm.selectors.pagination import paginate
 from crm.services.leads import create_lead
 from project.errors import InvalidInput
-from project.pages import add_domain_errors, page
+from project.pages import add_domain_errors
 
 PAGE_SIZE = 50
-TIMELINE_SHOWN = 50
-
-
-def _back_to_leads(request: HttpRequest) -> tuple[str, str] | None:
-    return ("/leads/", "Back to leads")
-
-
-workspace_page = page(back=_back_to_leads)
 
 
 @workspace_page
@@ -87,14 +79,3 @@ def lead_new(request: HttpRequest) -> HttpResponse:
             return redirect("lead_detail", lead.pk)
     status = 422 if request.method == "POST" and form.errors else 200
     return render(request, "crm/leads/form.html", {"form": form}, status=status)
-
-
-@workspace_page
-@require_GET
-def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = get_lead(lead_id)
-    return render(
-        request,
-        "crm/leads/detail.html",
-        {"lead": lead, "timeline": lead_timeline(lead, limit=TIMELINE_SHOWN)},
-    )

@@ -34,4 +34,85 @@
       event.detail.isError = false;
     }
   });
+
+  // The sidebar on a phone: the menu button opens it over the page; the backdrop, Escape
+  // or a link inside closes it.
+  function setNav(open) {
+    var sidebar = document.getElementById("sidebar");
+    var button = document.querySelector("[data-toggle-nav]");
+    if (!sidebar || !button) {
+      return;
+    }
+    sidebar.dataset.open = open ? "true" : "false";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = sidebar.querySelector("a");
+      if (first) {
+        first.focus();
+      }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) {
+      return;
+    }
+    if (target.closest("[data-toggle-nav]")) {
+      var sidebar = document.getElementById("sidebar");
+      setNav(sidebar && sidebar.dataset.open !== "true");
+    } else if (target.closest("[data-close-nav]")) {
+      setNav(false);
+    }
+    var dismiss = target.closest("[data-dismiss]");
+    if (dismiss && dismiss.parentElement) {
+      dismiss.parentElement.remove();
+    }
+    // A click outside the search box closes its results.
+    if (!target.closest(".global-search")) {
+      var results = document.getElementById("search-results");
+      if (results) {
+        results.innerHTML = "";
+      }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      setNav(false);
+      var results = document.getElementById("search-results");
+      if (results) {
+        results.innerHTML = "";
+      }
+      document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+        menu.removeAttribute("open");
+      });
+    }
+    // "/" focuses the global search, as in Gmail and GitHub.
+    if (event.key === "/" && !(event.target instanceof HTMLInputElement) &&
+        !(event.target instanceof HTMLTextAreaElement) && !(event.target instanceof HTMLSelectElement)) {
+      var search = document.getElementById("global-search");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+    }
+  });
+
+  // Success toasts go away by themselves after a few seconds; errors stay until dismissed.
+  function hideToasts(root) {
+    root.querySelectorAll(".toast[data-autohide]").forEach(function (toast) {
+      window.setTimeout(function () {
+        toast.remove();
+      }, 5000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    hideToasts(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target instanceof Element) {
+      hideToasts(event.target);
+    }
+  });
 })();

@@ -128,6 +128,7 @@ def _sign_in(page: Page, base: str, workspace: Workspace) -> None:
 
 
 def _add_postal_address(page: Page) -> None:
+    page.get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="Email settings").click()
     expect(page.get_by_role("heading", name="Email settings", exact=True)).to_be_visible()
     page.get_by_label("Postal address").fill(POSTAL_ADDRESS)

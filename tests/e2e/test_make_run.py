@@ -128,7 +128,7 @@ def test_visitor_signs_up_and_lands_signed_in_at_the_new_subdomain(
         page.get_by_role("button", name="Create my workspace").click()
         page.wait_for_url(f"{workspace}/")
         assert page.get_by_role("heading", name="Welcome to Studio E2E").is_visible()
-        assert "Your workspace is ready" in page.inner_text("main")
+        assert "Your workspace is ready" in page.inner_text(".toasts")
         page.get_by_role("link", name="Outbox").click()
         assert "Confirm your email for Studio E2E" in page.inner_text("main")
         ARTIFACTS.mkdir(exist_ok=True)

@@ -83,7 +83,7 @@ def test_each_page_renders_for_the_owner(make_workspace) -> None:
     assert email_settings.status_code == 200
     assert "Postal address" in page_text(email_settings)
     assert 'href="/campaigns/"' in home.content.decode()
-    assert 'href="/settings/email/"' in home.content.decode()  # the nav, for an owner
+    assert 'href="/settings/"' in home.content.decode()  # the sidebar, for an owner
 
 
 def test_list_shows_status_audience_and_rates(make_workspace, postmark) -> None:
