@@ -118,6 +118,7 @@ TENANT_APPS = [
     "mail",
     "crm",
     "outreach",
+    "dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Workspace"
