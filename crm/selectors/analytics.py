@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -44,8 +44,11 @@ def created_counts(
         tallies = LeadTally.objects.filter(hour__gte=start, hour__lt=end)
         if period:
             tallies = tallies.annotate(bucket=TRUNCATE[period]("hour"))
-        for row in tallies.values(*keys).annotate(n=Sum("count")).order_by():
-            counts[tuple(row[key] for key in keys)] += row["n"]
+        if keys:
+            for row in tallies.values(*keys).annotate(n=Sum("count")).order_by():
+                counts[tuple(row[key] for key in keys)] += row["n"]
+        else:
+            counts[()] += tallies.aggregate(n=Sum("count"))["n"] or 0
         edges = [(since, start), (end, until)]
     else:
         edges = [(since, until)]
@@ -55,8 +58,11 @@ def created_counts(
         leads = Lead.objects.filter(created_at__gte=edge_start, created_at__lt=edge_end)
         if period:
             leads = leads.annotate(bucket=TRUNCATE[period]("created_at"))
-        for row in leads.values(*keys).annotate(n=Count("id")).order_by():
-            counts[tuple(row[key] for key in keys)] += row["n"]
+        if keys:
+            for row in leads.values(*keys).annotate(n=Count("*")).order_by():
+                counts[tuple(row[key] for key in keys)] += row["n"]
+        else:
+            counts[()] += leads.count()
     return Counter({key: n for key, n in counts.items() if n})
 
 
@@ -94,16 +100,17 @@ def stage_funnel(by_stage: Counter[int]) -> list[dict[str, Any]]:
 
 
 def open_task_counts(*, assignee_id: int, now: datetime) -> dict[str, int]:
-    """Open tasks of the workspace and of one member, and how many of each are overdue.
-    Four counts, each an index-only scan of a partial index on open tasks."""
-    open_tasks = Task.objects.filter(done_at__isnull=True)
-    mine = open_tasks.filter(assignee_id=assignee_id)
-    return {
-        "open": open_tasks.count(),
-        "overdue": open_tasks.filter(due_at__lt=now).count(),
-        "mine": mine.count(),
-        "mine_overdue": mine.filter(due_at__lt=now).count(),
-    }
+    """Open tasks of the workspace and of one member, and how many of each are overdue: one
+    index-only scan of the partial index on open tasks by (assignee, due date)."""
+    mine = Q(assignee_id=assignee_id)
+    overdue = Q(due_at__lt=now)
+    return Task.objects.filter(done_at__isnull=True).aggregate(
+        open=Count("*"),
+        # Counting a column the filter already requires to be set counts the rows.
+        overdue=Count("due_at", filter=overdue),
+        mine=Count("assignee_id", filter=mine),
+        mine_overdue=Count("due_at", filter=mine & overdue),
+    )
 
 
 def summary(
