@@ -388,7 +388,8 @@ class LeadImport(models.Model):
 
 
 class LeadTally(models.Model):
-    """How many leads were created in each UTC hour, by source and current status.
+    """How many leads were created in each UTC hour by source, and how many of those are
+    customers now.
 
     Kept by the database itself (trigger crm_lead_tally, migration crm.0005) in the same
     transaction as every insert, update, delete or COPY of leads, so the dashboard reads a
@@ -397,18 +398,16 @@ class LeadTally(models.Model):
 
     hour = models.DateTimeField()
     source = models.CharField(max_length=16)
-    status = models.CharField(max_length=16)
     count = models.BigIntegerField(default=0)
+    customers = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["hour", "source", "status"], name="crm_leadtally_bucket_unique"
-            )
+            models.UniqueConstraint(fields=["hour", "source"], name="crm_leadtally_bucket_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H}h {self.source}/{self.status}: {self.count}"
+        return f"{self.hour:%Y-%m-%d %H}h {self.source}: {self.count} ({self.customers})"
 
 
 class LeadStageTally(models.Model):

@@ -13,7 +13,13 @@ from django.utils import timezone
 from accounts.models import OneTimeToken, User
 from accounts.permissions import Action, can
 from crm.models import Lead
-from crm.selectors.analytics import created_counts, lead_totals, open_task_counts, stage_funnel
+from crm.selectors.analytics import (
+    CreatedCounts,
+    created_counts,
+    lead_totals,
+    open_task_counts,
+    stage_funnel,
+)
 from outreach.models import Campaign
 from outreach.selectors.email_settings import postal_address_missing
 
@@ -112,14 +118,13 @@ def recent_campaign_results(limit: int = RECENT_CAMPAIGNS) -> list[dict[str, Any
     ]
 
 
-def _daily_by_source(since: datetime, until: datetime) -> dict[str, Any]:
+def _daily_by_source(counts: CreatedCounts, since: datetime, until: datetime) -> dict[str, Any]:
     """Leads created per day (in the active time zone) and source, for a stacked chart."""
-    counts = created_counts(since=since, until=until, by=("source",), period="day")
     first = timezone.localtime(since).date()
     last = timezone.localtime(until).date()
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     per_source: dict[str, dict[Any, int]] = {}
-    for (source, bucket), count in counts.items():
+    for (source, bucket), count in counts.leads.items():
         per_source.setdefault(source, {})[timezone.localtime(bucket).date()] = count
     labels = dict(Lead.Source.choices)
     return {
@@ -140,11 +145,11 @@ def dashboard_figures(*, days: int, user: User, now: datetime) -> dict[str, Any]
     now), compared with the same length of time just before it."""
     since = now - timedelta(days=days)
     previous_since = since - timedelta(days=days)
-    current = created_counts(since=since, until=now, by=("status",))
+    current = created_counts(since=since, until=now, by_source=True, period="day")
     previous = created_counts(since=previous_since, until=since)
-    new_leads = sum(current.values())
-    new_customers = current.get((Lead.Status.CUSTOMER,), 0)
-    previous_new = sum(previous.values())
+    new_leads = sum(current.leads.values())
+    new_customers = sum(current.customers.values())
+    previous_new = sum(previous.leads.values())
     totals = lead_totals()
     campaigns = recent_campaign_results()
     return {
@@ -162,7 +167,7 @@ def dashboard_figures(*, days: int, user: User, now: datetime) -> dict[str, Any]
         "tasks": open_task_counts(assignee_id=user.pk, now=now),
         "campaigns": campaigns,
         "charts": {
-            "leads_by_source": _daily_by_source(since, now),
+            "leads_by_source": _daily_by_source(current, since, now),
             "funnel": [
                 {"stage": row["stage"], "count": row["count"]}
                 for row in stage_funnel(totals["by_stage"])

@@ -1,5 +1,5 @@
 """Lead tallies kept by the database: one statement-level trigger on crm_lead adds what each
-INSERT, UPDATE, DELETE or COPY changed to crm_leadtally (by created hour, source, status)
+INSERT, UPDATE, DELETE or COPY changed to crm_leadtally (by created hour and source: leads, customers)
 and crm_leadstagetally (by stage, source, status), in the statement's own transaction.
 
 The function lives in public (one copy, schema-agnostic: it writes to the schema of the
@@ -34,10 +34,12 @@ BEGIN
             'SELECT created_at, source, status, stage_id, -1 AS n FROM old_leads'
     END;
     EXECUTE format(
-        'INSERT INTO %1$I.crm_leadtally AS t (hour, source, status, count) '
-        'SELECT date_trunc(''hour'', created_at, ''UTC''), source, status, sum(n) '
-        'FROM (%2$s) AS c GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3 '
-        'ON CONFLICT (hour, source, status) DO UPDATE SET count = t.count + EXCLUDED.count',
+        'INSERT INTO %1$I.crm_leadtally AS t (hour, source, count, customers) '
+        'SELECT date_trunc(''hour'', created_at, ''UTC''), source, sum(n), '
+        'sum(n * (status = ''customer'')::int) FROM (%2$s) AS c GROUP BY 1, 2 '
+        'HAVING sum(n) <> 0 OR sum(n * (status = ''customer'')::int) <> 0 ORDER BY 1, 2 '
+        'ON CONFLICT (hour, source) DO UPDATE SET count = t.count + EXCLUDED.count, '
+        'customers = t.customers + EXCLUDED.customers',
         TG_TABLE_SCHEMA, changes);
     EXECUTE format(
         'INSERT INTO %1$I.crm_leadstagetally AS t (stage_id, source, status, count) '
@@ -66,9 +68,10 @@ CREATE TRIGGER crm_lead_tally_truncate AFTER TRUNCATE ON crm_lead
 
 # Leads that exist before the triggers (a workspace migrated forward) are counted once.
 BACKFILL = """
-INSERT INTO crm_leadtally (hour, source, status, count)
-SELECT date_trunc('hour', created_at, 'UTC'), source, status, count(*)
-FROM crm_lead GROUP BY 1, 2, 3;
+INSERT INTO crm_leadtally (hour, source, count, customers)
+SELECT date_trunc('hour', created_at, 'UTC'), source, count(*),
+       count(*) FILTER (WHERE status = 'customer')
+FROM crm_lead GROUP BY 1, 2;
 INSERT INTO crm_leadstagetally (stage_id, source, status, count)
 SELECT coalesce(stage_id, 0), source, status, count(*) FROM crm_lead GROUP BY 1, 2, 3;
 """
@@ -114,8 +117,8 @@ class Migration(migrations.Migration):
                 ),
                 ("hour", models.DateTimeField()),
                 ("source", models.CharField(max_length=16)),
-                ("status", models.CharField(max_length=16)),
                 ("count", models.BigIntegerField(default=0)),
+                ("customers", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.AddIndex(
@@ -135,7 +138,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="leadtally",
             constraint=models.UniqueConstraint(
-                fields=("hour", "source", "status"), name="crm_leadtally_bucket_unique"
+                fields=("hour", "source"), name="crm_leadtally_bucket_unique"
             ),
         ),
         # Shared by every schema, so never dropped on the way back.

@@ -9,7 +9,7 @@ through its created_at index.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,23 +32,41 @@ def _ceil_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + HOUR
 
 
+@dataclass
+class CreatedCounts:
+    """Leads created in a time range, and how many of them are customers now, per key."""
+
+    leads: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    customers: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+
+
 def created_counts(
-    *, since: datetime, until: datetime, by: Sequence[str] = (), period: str | None = None
-) -> Counter[tuple[Any, ...]]:
-    """Leads created in [since, until), counted by the fields `by` (source, status) and,
-    with `period`, by the day, week or month (in the active time zone) they were created."""
+    *, since: datetime, until: datetime, by_source: bool = False, period: str | None = None
+) -> CreatedCounts:
+    """Leads created in [since, until) (and the customers among them), counted by source
+    and, with `period`, by the day, week or month (active time zone) they were created."""
     start, end = _ceil_hour(since), _floor_hour(until)
-    counts: Counter[tuple[Any, ...]] = Counter()
-    keys = [*by, "bucket"] if period else list(by)
+    counts = CreatedCounts()
+    keys = ["source"] if by_source else []
+    if period:
+        keys.append("bucket")
+
+    def add(rows: Any) -> None:
+        for row in rows:
+            key = tuple(row[name] for name in keys)
+            counts.leads[key] += row["n"] or 0
+            counts.customers[key] += row["customers_n"] or 0
+
     if start < end:
         tallies = LeadTally.objects.filter(hour__gte=start, hour__lt=end)
         if period:
             tallies = tallies.annotate(bucket=TRUNCATE[period]("hour"))
-        if keys:
-            for row in tallies.values(*keys).annotate(n=Sum("count")).order_by():
-                counts[tuple(row[key] for key in keys)] += row["n"]
-        else:
-            counts[()] += tallies.aggregate(n=Sum("count"))["n"] or 0
+        sums = {"n": Sum("count"), "customers_n": Sum("customers")}
+        add(
+            tallies.values(*keys).annotate(**sums).order_by()
+            if keys
+            else [tallies.aggregate(**sums)]
+        )
         edges = [(since, start), (end, until)]
     else:
         edges = [(since, until)]
@@ -58,12 +76,17 @@ def created_counts(
         leads = Lead.objects.filter(created_at__gte=edge_start, created_at__lt=edge_end)
         if period:
             leads = leads.annotate(bucket=TRUNCATE[period]("created_at"))
-        if keys:
-            for row in leads.values(*keys).annotate(n=Count("*")).order_by():
-                counts[tuple(row[key] for key in keys)] += row["n"]
-        else:
-            counts[()] += leads.count()
-    return Counter({key: n for key, n in counts.items() if n})
+        counted = {
+            "n": Count("id"),
+            "customers_n": Count("id", filter=Q(status=Lead.Status.CUSTOMER)),
+        }
+        add(
+            leads.values(*keys).annotate(**counted).order_by()
+            if keys
+            else [leads.aggregate(**counted)]
+        )
+    counts.leads = Counter({key: n for key, n in counts.leads.items() if n})
+    return counts
 
 
 def lead_totals() -> dict[str, Any]:
@@ -120,7 +143,7 @@ def summary(
     since = since or until - timedelta(days=30)
     totals = lead_totals()
     by_bucket: Counter[Any] = Counter()
-    for (bucket,), count in created_counts(since=since, until=until, period=period).items():
+    for (bucket,), count in created_counts(since=since, until=until, period=period).leads.items():
         by_bucket[bucket] += count
     messages = Message.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
     return {

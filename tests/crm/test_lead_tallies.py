@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django_tenants.utils import schema_context
 
@@ -24,23 +24,19 @@ from tests.support.pages import page_text
 def _tallies_match_the_leads(fixture) -> dict[str, int]:
     """Assert both tallies equal a fresh count of the leads; return the counts by status."""
     with schema_context(fixture.workspace.schema_name):
-        hourly = Counter(
-            {
-                (row["hour"].astimezone(UTC), row["source"], row["status"]): row["n"]
-                for row in Lead.objects.annotate(hour=TruncHour("created_at", tzinfo=UTC))
-                .values("hour", "source", "status")
-                .annotate(n=Count("id"))
-            }
-        )
-        tallied = Counter(
-            {
-                (hour.astimezone(UTC), source, status): count
-                for hour, source, status, count in LeadTally.objects.values_list(
-                    "hour", "source", "status", "count"
-                )
-                if count
-            }
-        )
+        hourly = {
+            (row["hour"].astimezone(UTC), row["source"]): (row["n"], row["customers"])
+            for row in Lead.objects.annotate(hour=TruncHour("created_at", tzinfo=UTC))
+            .values("hour", "source")
+            .annotate(n=Count("id"), customers=Count("id", filter=Q(status="customer")))
+        }
+        tallied = {
+            (hour.astimezone(UTC), source): (count, customers)
+            for hour, source, count, customers in LeadTally.objects.values_list(
+                "hour", "source", "count", "customers"
+            )
+            if count or customers
+        }
         by_stage = Counter(
             {
                 (row["stage_id"] or 0, row["source"], row["status"]): row["n"]
