@@ -142,8 +142,10 @@ def _daily_by_source(counts: CreatedCounts, since: datetime, until: datetime) ->
 
 def dashboard_figures(*, days: int, user: User, now: datetime) -> dict[str, Any]:
     """Everything the dashboard shows for the last `days` days (a rolling window ending
-    now), compared with the same length of time just before it."""
-    since = now - timedelta(days=days)
+    now, starting at the top of the hour), compared with the same length of time before."""
+    # From the top of the hour: whole hours are read from the hourly tally alone, and only
+    # the current hour's leads are counted one by one.
+    since = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     previous_since = since - timedelta(days=days)
     current = created_counts(since=since, until=now, by_source=True, period="day")
     previous = created_counts(since=previous_since, until=since)
