@@ -309,6 +309,12 @@ class Task(models.Model):
                 fields=["due_at"], condition=Q(done_at__isnull=True), name="crm_task_open_due_idx"
             ),
             models.Index(fields=["lead", "-created_at"], name="crm_task_lead_idx"),
+            # The dashboard's "my open tasks" and a member's task list.
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="crm_task_open_assignee_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -379,3 +385,46 @@ class LeadImport(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.status})"
+
+
+class LeadTally(models.Model):
+    """How many leads were created in each UTC hour by source, and how many of those are
+    customers now.
+
+    Kept by the database itself (trigger crm_lead_tally, migration crm.0005) in the same
+    transaction as every insert, update, delete or COPY of leads, so the dashboard reads a
+    few thousand rows instead of counting a million. Never written by Python code.
+    """
+
+    hour = models.DateTimeField()
+    source = models.CharField(max_length=16)
+    count = models.BigIntegerField(default=0)
+    customers = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "source"], name="crm_leadtally_bucket_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.source}: {self.count} ({self.customers})"
+
+
+class LeadStageTally(models.Model):
+    """How many leads there are now in each stage (0: none), by source and status; kept
+    by the same trigger as LeadTally. A few hundred rows at most: totals come from here."""
+
+    stage_id = models.BigIntegerField()  # not a foreign key: a deleted stage's row goes to 0
+    source = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage_id", "source", "status"], name="crm_leadstagetally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"stage {self.stage_id} {self.source}/{self.status}: {self.count}"

@@ -8,7 +8,7 @@ from crm import urls as crm_urls
 from outreach import urls as outreach_urls
 from project.api import build_api
 from tenants import urls as tenants_urls
-from tenants.views import home, settings_index
+from tenants.views import settings_index
 
 api = build_api(
     title="CRM workspace API",
@@ -23,7 +23,7 @@ for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls):
         api.add_router(prefix, router)
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("dashboard.urls")),
     path("settings/", settings_index, name="settings"),
     path("", include("accounts.urls")),
     path("", include("crm.urls")),

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
-from accounts.selectors.team import active_member_count
 from accounts.services.audit import client_ip
 from project.errors import DomainError, Forbidden, InvalidInput, RateLimited
 from project.pages import add_domain_errors, page
@@ -41,12 +39,6 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/landing.html", {"base_domain": settings.CRM_BASE_DOMAIN})
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    context = {"member_count": active_member_count()}
-    return render(request, "tenants/home.html", context)
 
 
 @page()

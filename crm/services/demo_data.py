@@ -7,7 +7,7 @@ demo leads is left as it is.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -106,6 +106,46 @@ PRODUCTS = [
 ]
 
 
+# Where a lead is on the board says where it is in the sale: the status follows the stage.
+STATUS_OF_STAGE = {
+    "New": Lead.Status.NEW,
+    "Contacted": Lead.Status.CONTACTED,
+    "Qualified": Lead.Status.QUALIFIED,
+    "Proposal": Lead.Status.QUALIFIED,
+    "Won": Lead.Status.CUSTOMER,
+    "Lost": Lead.Status.LOST,
+}
+STAGE_WEIGHTS = {"New": 34, "Contacted": 22, "Qualified": 14, "Proposal": 8, "Won": 12, "Lost": 10}
+RECENT_DAYS = 90  # three leads in four arrive within it, more of them lately
+
+
+def _created_at(rng: random.Random, now: datetime) -> datetime:
+    if rng.random() < 0.75:
+        days = RECENT_DAYS * rng.random() ** 1.4
+    else:
+        days = rng.uniform(RECENT_DAYS, 365)
+    return now - timedelta(days=days, minutes=rng.uniform(5, 600))
+
+
+def _task_dates(
+    rng: random.Random, now: datetime, created: datetime
+) -> tuple[datetime, datetime | None]:
+    """A task's due date and, when done, when: overdue, due today, upcoming or done."""
+    local_now = timezone.localtime(now)
+    day_end = local_now.replace(hour=23, minute=59, second=0, microsecond=0)
+    kind = rng.choices(["overdue", "today", "upcoming", "done"], weights=[20, 15, 35, 30])[0]
+    if kind == "overdue":
+        return now - timedelta(days=rng.uniform(1, 10)), None
+    if kind == "today":  # later today, in the workspace's time zone
+        earliest = max(now + timedelta(minutes=1), day_end - timedelta(hours=8))
+        return earliest + (day_end - earliest) * rng.random(), None
+    if kind == "upcoming":
+        return now + timedelta(days=rng.uniform(1.5, 21)), None
+    due = now - timedelta(days=rng.uniform(0, 20))
+    done = max(created, due - timedelta(hours=rng.uniform(0, 48)))
+    return due, min(done, now)
+
+
 @transaction.atomic
 def seed_demo_crm(*, owner: User, members: list[User]) -> int:
     """Fill the current workspace with demo CRM data; returns how many leads it created."""
@@ -113,7 +153,8 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
         return 0
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     now = timezone.now()
-    stages = list(PipelineStage.objects.order_by("order"))
+    stages = [stage for stage in PipelineStage.objects.order_by("order")]
+    weights = [STAGE_WEIGHTS.get(stage.name, 5) for stage in stages]
     if not Product.objects.exists():
         Product.objects.bulk_create(
             Product(
@@ -130,10 +171,9 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
     leads = []
     for index in range(DEMO_LEADS):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        created = now - timedelta(days=rng.uniform(0, 365), minutes=index)
-        status = rng.choices(
-            ["new", "contacted", "qualified", "customer", "lost"], weights=[35, 25, 18, 12, 10]
-        )[0]
+        created = _created_at(rng, now)
+        stage = rng.choices(stages, weights=weights)[0] if stages else None
+        status = STATUS_OF_STAGE.get(stage.name, Lead.Status.NEW) if stage else Lead.Status.NEW
         leads.append(
             Lead(
                 first_name=first,
@@ -147,7 +187,7 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
                 )[0],
                 tags=sorted(set(rng.sample(TAGS, k=rng.randint(0, 3)))),
                 owner=rng.choice(people),
-                stage=rng.choice(stages),
+                stage=stage,
                 status=status,
                 consent=rng.random() < 0.8,
                 created_at=created,
@@ -185,17 +225,20 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
                     ),
                     author=lead.owner,
                     status="sent",
-                    occurred_at=lead.created_at + timedelta(days=rng.uniform(0, 20)),
+                    # Contact happens after the lead arrives and never in the future.
+                    occurred_at=lead.created_at
+                    + min(timedelta(days=20), now - lead.created_at) * rng.random(),
                 )
             )
-        if rng.random() < 0.25:
+        if rng.random() < 0.25 and lead.status not in (Lead.Status.LOST,):
+            due_at, done_at = _task_dates(rng, now, lead.created_at)
             tasks.append(
                 Task(
                     title=rng.choice(["Call back", "Send proposal", "Check in"]),
                     lead=lead,
                     assignee=lead.owner,
-                    due_at=now + timedelta(days=rng.randint(-10, 20)),
-                    done_at=now if rng.random() < 0.3 else None,
+                    due_at=due_at,
+                    done_at=done_at,
                 )
             )
     Message.objects.bulk_create(messages, batch_size=2000)

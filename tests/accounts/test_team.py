@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import AuditEvent, OneTimeToken, User
 from tests.support.clients import OWNER_PASSWORD, add_member, link_in, outbox_of, sign_in_client
+from tests.support.pages import page_text
 
 
 def invite(client: Client, email: str, role: str = "member"):
@@ -27,7 +28,8 @@ def test_invitee_accepts_sets_name_and_password_and_is_signed_in(make_workspace)
 
     assert "You were invited as admin with sam@new.example" in form.text
     assert accepted.status_code == 302
-    assert "Signed in as sam@new.example" in invitee.get("/").text
+    signed_in = page_text(invitee.get("/"))
+    assert "sam@new.example Admin Sign out" in signed_in  # the user menu
     with schema_context(fixture.workspace.schema_name):
         sam = User.objects.get(email="sam@new.example")
         assert (sam.full_name, sam.role) == ("Sam Admin", "admin")

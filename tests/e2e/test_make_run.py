@@ -155,8 +155,10 @@ def test_newcomer_signs_in_to_the_demo_workspace_and_ctrl_c_stops_everything(
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/")
-        assert page.get_by_role("heading", name="Welcome to Demo Coaching Co.").is_visible()
-        assert f"Signed in as {email}" in page.inner_text("main")
+        # The demo has leads: its dashboard, not the first steps.
+        assert page.get_by_role("heading", name="Dashboard").is_visible()
+        assert "Total leads 2,000" in " ".join(page.inner_text("main").split())
+        assert email in page.inner_text(".user-menu")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "demo-home.png"), full_page=True)
 
