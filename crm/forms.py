@@ -293,6 +293,18 @@ class BulkActionForm(forms.Form):
             return f"Take {leads} out of the pipeline?"
         return f"Move {leads} to {self.stage_names.get(str(stage), 'this stage')}?"
 
+    def button(self, count: int) -> str:
+        """The confirming button's words: what it does, to how many."""
+        leads = f"{count:,} lead{'' if count == 1 else 's'}"
+        verbs = {
+            BulkAction.DELETE: "Delete",
+            BulkAction.TAG: "Tag",
+            BulkAction.UNTAG: "Untag",
+            BulkAction.ASSIGN_OWNER: "Assign",
+            BulkAction.MOVE_STAGE: "Move",
+        }
+        return f"{verbs[BulkAction(self.cleaned_data['action'])]} {leads}"
+
     def done(self, count: int) -> str:
         """The toast once it is done."""
         leads = f"{count:,} lead{'' if count == 1 else 's'}"

@@ -217,6 +217,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
             "back": back,
             "count": count,
             "question": form.describe(count),
+            "button": form.button(count),
             "ids": ids or [],
             "danger": form.cleaned_data["action"] == "delete",
         }
