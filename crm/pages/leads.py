@@ -19,6 +19,7 @@ from accounts.permissions import Action, can
 from crm.errors import LeadEmailTaken
 from crm.forms import BulkActionForm, LeadForm, LeadSearchForm, filter_query
 from crm.pages.common import workspace_page
+from crm.pages.lead_rows import row_cells
 from crm.selectors.export import export_rows
 from crm.selectors.lead_table import (
     NAME_COLUMN,
@@ -78,6 +79,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     columns = chosen_columns(user, definitions)
     context = {
         "leads": leads,
+        "rows": [(lead, row_cells(lead, columns)) for lead in leads],
         "total": total,
         "total_exact": exact,
         "next": next_cursor,
