@@ -50,9 +50,13 @@ class LeadForm(forms.Form):
         *args: Any,
         stages: list[PipelineStage] | None = None,
         owners: list[User] | None = None,
+        definitions: list[CustomFieldDefinition] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.definitions = definitions or []
+        for definition in self.definitions:
+            self.fields[f"{CUSTOM_FIELD}{definition.key}"] = _custom_field_input(definition)
         stage_field = self.fields["stage"]
         owner_field = self.fields["owner"]
         assert isinstance(stage_field, forms.ChoiceField)
@@ -60,9 +64,16 @@ class LeadForm(forms.Form):
         stage_field.choices = [("", "No stage"), *_stage_options(stages or [])]
         owner_field.choices = [("", "Nobody"), *_owner_options(owners or [])]
 
+    def custom_field_inputs(self) -> list[forms.BoundField]:
+        return [self[f"{CUSTOM_FIELD}{definition.key}"] for definition in self.definitions]
+
     @staticmethod
     def initial_of(lead: Lead) -> dict[str, Any]:
-        return {
+        custom = {
+            f"{CUSTOM_FIELD}{key}": ("yes" if value else "no") if isinstance(value, bool) else value
+            for key, value in (lead.custom_fields or {}).items()
+        }
+        return custom | {
             "first_name": lead.first_name,
             "last_name": lead.last_name,
             "email": lead.email or "",
@@ -80,7 +91,50 @@ class LeadForm(forms.Form):
         values = dict(self.cleaned_data)
         values["tags"] = [tag.strip() for tag in values["tags"].split(",") if tag.strip()]
         values["email"] = values["email"] or None
+        custom: dict[str, Any] = {}
+        for definition in self.definitions:
+            value = values.pop(f"{CUSTOM_FIELD}{definition.key}", None)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            elif definition.field_type == CustomFieldDefinition.FieldType.BOOLEAN:
+                value = {"yes": True, "no": False}.get(value or "")
+            if value not in (None, ""):
+                custom[definition.key] = value
+        if self.definitions:
+            values["custom_fields"] = custom
         return values
+
+    def error_fields(self) -> dict[str, str]:
+        """The service names a custom field `custom_fields.<key>`; the form, `cf_<key>`."""
+        return {
+            f"custom_fields.{definition.key}": f"{CUSTOM_FIELD}{definition.key}"
+            for definition in self.definitions
+        }
+
+
+CUSTOM_FIELD = "cf_"
+
+
+def _custom_field_input(definition: CustomFieldDefinition) -> forms.Field:
+    """The input of one custom field; the lead service checks the value against its type."""
+    kind = CustomFieldDefinition.FieldType
+    label = definition.label
+    if definition.field_type == kind.NUMBER:
+        return forms.FloatField(label=label, required=False)
+    if definition.field_type == kind.DATE:
+        return forms.DateField(
+            label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+    if definition.field_type == kind.BOOLEAN:
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "Not set"), ("yes", "Yes"), ("no", "No")]
+        )
+    if definition.field_type == kind.SELECT:
+        options = [(str(option), str(option)) for option in definition.options or []]
+        return forms.ChoiceField(label=label, required=False, choices=[("", "Not set"), *options])
+    return forms.CharField(label=label, required=False, max_length=500)
 
 
 class LeadSearchForm(forms.Form):

@@ -139,7 +139,7 @@ def _save_lead(form: LeadForm, save: Any) -> Any:
     except LeadEmailTaken as error:
         form.add_error("email", error.details[0]["message"])
     except InvalidInput as error:
-        add_domain_errors(form, error.details)
+        add_domain_errors(form, error.details, form.error_fields())
     return None
 
 
@@ -163,7 +163,12 @@ def _done(request: HttpRequest, lead_url: str) -> HttpResponse:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def lead_new(request: HttpRequest) -> HttpResponse:
-    form = LeadForm(request.POST or None, stages=stage_choices(), owners=owner_choices())
+    form = LeadForm(
+        request.POST or None,
+        stages=stage_choices(),
+        owners=owner_choices(),
+        definitions=custom_field_definitions(),
+    )
     if request.method == "POST" and form.is_valid():
         actor = signed_in_user(request)
         lead = _save_lead(form, lambda values: create_lead(actor=actor, source_detail="", **values))
@@ -183,6 +188,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
         initial=LeadForm.initial_of(lead),
         stages=stage_choices(),
         owners=owner_choices(),
+        definitions=custom_field_definitions(),
     )
     if request.method == "POST" and form.is_valid():
         actor = signed_in_user(request)

@@ -334,3 +334,37 @@ def test_a_member_uses_the_table_with_their_own_session(table) -> None:
 
     assert listed.status_code == 200 and len(names(listed)) == 4
     assert "Add a lead" in page_text(listed) and 'name="ids"' in listed.content.decode()
+
+
+def test_custom_fields_are_set_in_the_form_with_their_errors_inline(table) -> None:
+    fixture = table[0]
+    page = fixture.signed_in_client()
+    (lead_id,) = ids_of(fixture, "p5@example.com")
+    base = {"email": "p5@example.com", "first_name": "Person5", "status": "new", "source": "ads"}
+
+    form = page.get(f"/leads/{lead_id}/edit/", **HTMX)
+    bad = page.post(f"/leads/{lead_id}/edit/", {**base, "cf_cohort": "many"}, **HTMX)
+    saved = page.post(f"/leads/{lead_id}/edit/", {**base, "cf_cohort": "7", "cf_plan": "pro"})
+
+    assert (
+        "Custom fields" in page_text(form) and 'name="cf_cohort" value="2"' in form.content.decode()
+    )
+    assert bad.status_code == 422
+    assert re.search(r'id_cf_cohort.*?field-error">Enter a number', bad.content.decode(), re.S)
+    assert saved.status_code == 302
+    with schema_context(fixture.workspace.schema_name):
+        assert Lead.objects.get(pk=lead_id).custom_fields == {"cohort": 7, "plan": "pro"}
+
+
+def test_the_api_pages_by_the_new_sorts_with_empty_values_too(table) -> None:
+    from tests.support.clients import api
+
+    client, seen, cursor = api(table[0]), [], ""
+    while True:
+        page = client.get(f"/api/v1/leads?limit=5&sort=-owner_id&cursor={cursor}").json()
+        seen += [lead["id"] for lead in page["items"]]
+        if not page["next"]:
+            break
+        cursor = page["next"]
+
+    assert len(seen) == len(set(seen)) == 12
