@@ -3,6 +3,7 @@ the first page, filters, searches and sorts, and the plan PostgreSQL chose for e
 page's lead queries (the count and the page). Prints one JSON object.
 
     .venv/bin/python bench/leads_table.py [LEADS]    # 1,000,000 by default
+    .venv/bin/python bench/leads_table.py --reuse    # the pages again, on the last run's leads
 """
 
 from __future__ import annotations
@@ -69,28 +70,46 @@ def fill(schema: str, leads: int, stage_ids: list[int], owner_ids: list[int]) ->
 
 
 def main() -> None:
-    leads = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    prepare_django()
+    reuse = "--reuse" in sys.argv  # time the pages again on the leads of the last run
+    numbers = [arg for arg in sys.argv[1:] if arg.isdigit()]
+    leads = int(numbers[0]) if numbers else 1_000_000
+    if reuse:
+        import django
+
+        django.setup()
+    else:
+        prepare_django()
     from django.test import Client
     from django_tenants.utils import schema_context
 
     from accounts.models import User
     from accounts.services.users import create_user
     from crm.models import CustomFieldDefinition, PipelineStage
+    from tenants.models import Workspace
     from tenants.services.provisioning import create_workspace
 
-    workspace = create_workspace(
-        name="Bench", slug="bench", owner_email="o@bench.example", owner_password=PASSWORD
-    )
+    fill_seconds = None
+    if reuse:
+        workspace = Workspace.objects.get(slug="bench")
+    else:
+        workspace = create_workspace(
+            name="Bench", slug="bench", owner_email="o@bench.example", owner_password=PASSWORD
+        )
     with schema_context(workspace.schema_name):
-        for number in range(3):
-            create_user(email=f"m{number}@bench.example", password=PASSWORD, role="member")
-        stage_ids = list(PipelineStage.objects.values_list("pk", flat=True))
-        owner_ids = list(User.objects.values_list("pk", flat=True))
-        CustomFieldDefinition.objects.create(key="cohort", label="Cohort", field_type="number")
-    started = time.perf_counter()
-    fill(workspace.schema_name, leads, stage_ids, owner_ids)
-    fill_seconds = round(time.perf_counter() - started, 1)
+        if not reuse:
+            for number in range(3):
+                create_user(email=f"m{number}@bench.example", password=PASSWORD, role="member")
+            CustomFieldDefinition.objects.create(key="cohort", label="Cohort", field_type="number")
+        stage_ids = list(PipelineStage.objects.order_by("pk").values_list("pk", flat=True))
+        owner_ids = list(User.objects.order_by("pk").values_list("pk", flat=True))
+        if reuse:
+            from crm.models import Lead
+
+            leads = Lead.objects.count()
+    if not reuse:
+        started = time.perf_counter()
+        fill(workspace.schema_name, leads, stage_ids, owner_ids)
+        fill_seconds = round(time.perf_counter() - started, 1)
 
     client = Client(HTTP_HOST=workspace.primary_host)
     assert (

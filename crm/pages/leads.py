@@ -67,14 +67,15 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     total, exact, next_cursor = 0, True, None
     if valid:
         matching = filter_leads(search.criteria())
-        total, exact = count_matching(matching)
+        cursor = request.GET.get("cursor") or None
         found = paginate(
-            matching.select_related("stage", "owner"),
-            sort=sort,
-            limit=PAGE_SIZE,
-            cursor=request.GET.get("cursor") or None,
+            matching.select_related("stage", "owner"), sort=sort, limit=PAGE_SIZE, cursor=cursor
         )
         leads, next_cursor = found.items, found.next
+        if cursor is None and next_cursor is None:  # one page holds them all: that is the count
+            total, exact = len(leads), True
+        else:
+            total, exact = count_matching(matching)
     filters = filter_query(request.GET)
     columns = chosen_columns(user, definitions)
     context = {

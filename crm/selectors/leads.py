@@ -23,9 +23,10 @@ SORTABLE_FIELDS = (
     "last_contacted_at",
 )
 SORTS = tuple(sort for field in SORTABLE_FIELDS for sort in (field, f"-{field}"))
-# A capped total: an exact count of a million rows costs ~80 ms on every view, so a list
-# counts at most this many matches and says "more than" past it.
-COUNT_CAP = 10_000
+# A capped total: an exact count of a million rows costs ~80 ms on every view, and a broad
+# search or tag 100-350 ms, so a list counts at most this many matches and says "more than"
+# past it (the bulk confirmation counts exactly, once).
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
