@@ -138,7 +138,19 @@ class Lead(models.Model):
             models.Index(fields=["source", "-created_at", "-id"], name="crm_lead_source_idx"),
             models.Index(fields=["stage", "-created_at", "-id"], name="crm_lead_stage_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_idx"),
+            # The table's other sorts, each (field, id), scanned either way (NULLs at one end).
+            models.Index(fields=["last_name", "id"], name="crm_lead_last_name_idx"),
+            models.Index(fields=["status", "id"], name="crm_lead_status_sort_idx"),
+            models.Index(fields=["stage", "id"], name="crm_lead_stage_sort_idx"),
+            models.Index(fields=["owner", "id"], name="crm_lead_owner_sort_idx"),
+            models.Index(fields=["last_contacted_at", "id"], name="crm_lead_contacted_idx"),
             GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
+            # Custom field filters are containment (custom_fields @> {"key": value}).
+            GinIndex(
+                fields=["custom_fields"],
+                opclasses=["jsonb_path_ops"],
+                name="crm_lead_custom_fields_gin",
+            ),
             GinIndex(
                 OpClass(lead_search_expression(), name="gin_trgm_ops"), name="crm_lead_search_trgm"
             ),
@@ -150,6 +162,19 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadTableColumns(models.Model):
+    """The columns one member chose for the leads table; each member keeps their own."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_table_columns"
+    )
+    columns = ArrayField(models.CharField(max_length=60), default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lead columns of user {self.user_id}"
 
 
 class Product(models.Model):

@@ -11,6 +11,10 @@ from crm.pages import search as search_pages
 urlpatterns: list[URLPattern] = [
     path("leads/", lead_pages.lead_list, name="lead_list"),
     path("leads/new/", lead_pages.lead_new, name="lead_new"),
+    path("leads/bulk/", lead_pages.lead_bulk, name="lead_bulk"),
+    path("leads/columns/", lead_pages.lead_columns, name="lead_columns"),
+    path("leads/export/", lead_pages.lead_export, name="lead_export"),
+    path("leads/<int:lead_id>/edit/", lead_pages.lead_edit, name="lead_edit"),
     path("leads/<int:lead_id>/", lead_page.lead_detail, name="lead_detail"),
     path("search/", search_pages.global_search, name="global_search"),
 ]

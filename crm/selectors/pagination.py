@@ -60,18 +60,16 @@ def paginate(
     )
     if cursor:
         value, row_id = decode_cursor(cursor, sort)
+        model_field = queryset.model._meta.get_field(field)
         try:  # a forged cursor may carry a value of the wrong type for the sort field
-            value = queryset.model._meta.get_field(field).to_python(value)
+            value = model_field.to_python(value)
         except (ValidationError, TypeError, ValueError) as error:
             raise MalformedCursor() from error
-        if value is None:
+        if value is None and not model_field.null:
             raise MalformedCursor()
-        after = (
-            Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": row_id})
-            if descending
-            else Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": row_id})
+        ordered = ordered.filter(
+            _after(field, value, row_id, descending=descending, nullable=model_field.null)
         )
-        ordered = ordered.filter(after)
     rows = list(ordered[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -82,3 +80,18 @@ def paginate(
         else:
             next_cursor = encode_cursor(sort, getattr(last, field), last.pk)
     return Page(rows, next_cursor, total)
+
+
+def _after(field: str, value: Any, row_id: int, *, descending: bool, nullable: bool) -> Q:
+    """The rows after (value, row_id) in PostgreSQL's order: NULLs sort last ascending and
+    first descending, so a NULL value is at one end of the order and never compares."""
+    if value is None:
+        if descending:  # the NULLs come first: the rest of them, then every value
+            return Q(**{f"{field}__isnull": True, "id__lt": row_id}) | Q(
+                **{f"{field}__isnull": False}
+            )
+        return Q(**{f"{field}__isnull": True, "id__gt": row_id})
+    if descending:
+        return Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": row_id})
+    later = Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": row_id})
+    return later | Q(**{f"{field}__isnull": True}) if nullable else later
