@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
+from crm.errors import ImportStillChecking
 from crm.models import LeadImport
 from crm.pages.common import workspace_page
 from crm.selectors.imports import (
@@ -188,6 +189,7 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
         mapping=lead_import.mapping or guess_mapping(header),
         initial={"on_duplicate": lead_import.on_duplicate},
     )
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
             preview_import(
@@ -198,9 +200,12 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
             )
         except InvalidInput as error:
             add_domain_errors(form, error.details)
+        except ImportStillChecking as error:
+            form.add_error(None, error.message)
+            conflict = True
         else:
             return redirect("lead_import_detail", lead_import.pk)
-    status = 422 if form.errors else 200
+    status = 409 if conflict else 422 if form.errors else 200
     examples = column_examples(lead_import.csv_text)
     context = {
         "lead_import": lead_import,
@@ -295,6 +300,7 @@ def _status_context(lead_import: LeadImport) -> dict[str, Any]:
         "percent": percent,
         "good_rows": max(0, lead_import.total_rows - lead_import.error_count),
         "kept": max(0, lead_import.skipped_count - bad_skipped),
+        "written": lead_import.created_count + lead_import.updated_count,
         "refused": finished
         and not lead_import.dry_run
         and lead_import.error_count > 0

@@ -293,3 +293,29 @@ def test_a_queued_import_shows_a_progress_bar_that_polls_until_done(make_workspa
     assert "Waiting for a worker" in page_text(checking)
     assert 'hx-trigger="every 1s"' in checking.content.decode()
     assert polled.status_code == 200 and "hx-get" in polled.content.decode()
+
+
+def test_changing_the_columns_while_a_worker_checks_them_says_to_wait(make_workspace) -> None:
+    fixture = make_workspace()
+    client = fixture.signed_in_client()
+    import_id = _previewed(client)
+    with schema_context(fixture.workspace.schema_name):
+        LeadImport.objects.filter(pk=import_id).update(status=LeadImport.Status.VALIDATING)
+
+    remap = client.post(f"/leads/import/{import_id}/mapping/", mapping_form(client, import_id))
+    run = client.post(f"/leads/import/{import_id}/run/", {"skip_bad_rows": "1"})
+
+    assert remap.status_code == 409 and "still being checked" in page_text(remap)
+    assert 'name="column_0"' in remap.content.decode()  # the form is back
+    assert run.status_code == 409 and "still being checked" in page_text(run)
+    assert _leads(fixture) == []
+
+
+def test_a_file_with_only_a_header_offers_nothing_to_import(make_workspace) -> None:
+    client = make_workspace().signed_in_client()
+    import_id = _previewed(client, "email,first name\n")
+
+    text = page_text(client.get(f"/leads/import/{import_id}/"))
+
+    assert "The file has no rows under its header" in text
+    assert "Import 0" not in text

@@ -63,7 +63,7 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
             count = Lead.objects.count()
 
     assert "Waiting for a worker" in first_look or "Checking rows" in first_look
-    assert f"1 row of {ROWS + 1} has a problem" in preview
+    assert f"1 row of {ROWS + 1:,} has a problem" in preview
     assert f"Row {ROWS + 2} · Email 'broken@' is not a valid email address" in preview
-    assert f"{ROWS} created" in result and "1 failed" in result
+    assert f"{ROWS:,} created" in result and "1 failed" in result
     assert count == ROWS
