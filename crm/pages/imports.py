@@ -25,6 +25,7 @@ from crm.pages.common import workspace_page
 from crm.selectors.imports import (
     column_examples,
     field_choices,
+    find_import,
     guess_mapping,
     import_step,
     imported_leads,
@@ -32,7 +33,6 @@ from crm.selectors.imports import (
     row_errors,
 )
 from crm.selectors.pagination import paginate
-from crm.selectors.records import get_record
 from crm.services.lead_import import MAX_IMPORT_BYTES
 from crm.services.lead_import_rows import read_header, sample_rows
 from crm.services.lead_import_steps import confirm_import, preview_import, upload_import
@@ -151,10 +151,6 @@ class MappingForm(forms.Form):
         }
 
 
-def _import_of(import_id: int) -> LeadImport:
-    return get_record(LeadImport, import_id)
-
-
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
@@ -179,7 +175,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @workspace_page
 @require_http_methods(["GET", "POST"])
 def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
-    lead_import = _import_of(import_id)
+    lead_import = find_import(import_id, with_file=True)
     if import_step(lead_import) == "import":
         return redirect("lead_import_detail", lead_import.pk)
     header = read_header(lead_import.csv_text)
@@ -224,13 +220,13 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
 @workspace_page
 @require_GET
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    lead_import = _import_of(import_id)
+    lead_import = find_import(import_id)
     step = import_step(lead_import)
     if step == "mapping":
         return redirect("lead_import_mapping", lead_import.pk)
     context = _status_context(lead_import)
     if step == "preview" and context["finished"]:
-        context["sample"] = _sample(lead_import)
+        context["sample"] = _sample(find_import(import_id, with_file=True))
     return render(request, f"crm/imports/{step}.html", context)
 
 
@@ -239,7 +235,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
     """The live part of a preview or an import, polled by htmx until it finishes; when it
     has, the whole page reloads (a preview has its rows to show)."""
-    lead_import = _import_of(import_id)
+    lead_import = find_import(import_id)
     context = _status_context(lead_import)
     response = render(request, "crm/imports/_status.html", context)
     if context["finished"] and import_step(lead_import) == "preview":
@@ -250,7 +246,7 @@ def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
 @workspace_page
 @require_POST
 def import_run(request: HttpRequest, import_id: int) -> HttpResponse:
-    lead_import = _import_of(import_id)
+    lead_import = find_import(import_id)
     already = not lead_import.dry_run
     lead_import = confirm_import(
         actor=signed_in_user(request),
@@ -265,7 +261,7 @@ def import_run(request: HttpRequest, import_id: int) -> HttpResponse:
 @workspace_page
 @require_GET
 def import_leads(request: HttpRequest, import_id: int) -> HttpResponse:
-    lead_import = _import_of(import_id)
+    lead_import = find_import(import_id)
     found = paginate(
         imported_leads(lead_import),
         sort="-created_at",

@@ -15,6 +15,7 @@ from django.db.models import IntegerField as Integer
 
 from crm.lead_fields import IMPORTABLE, model_field
 from crm.models import CustomFieldDefinition, EventLog, Lead, LeadImport
+from project.errors import NotFound
 
 CUSTOM_PREFIX = "custom_fields."
 
@@ -76,6 +77,16 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
         guessed[column] = target
         taken.add(target)
     return guessed
+
+
+def find_import(import_id: int, *, with_file: bool = False) -> LeadImport:
+    """One import, or NotFound; without its file unless asked (a file may be 50 MB, and the
+    progress is read every second)."""
+    found = LeadImport.objects.select_related("created_by").filter(pk=import_id)
+    lead_import = (found if with_file else found.defer("csv_text")).first()
+    if lead_import is None:
+        raise NotFound("No lead import with this id.")
+    return lead_import
 
 
 def import_step(lead_import: LeadImport) -> str:

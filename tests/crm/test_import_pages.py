@@ -319,3 +319,18 @@ def test_a_file_with_only_a_header_offers_nothing_to_import(make_workspace) -> N
 
     assert "The file has no rows under its header" in text
     assert "Import 0" not in text
+
+
+def test_while_writing_the_status_says_the_rows_land_together(make_workspace) -> None:
+    fixture = make_workspace()
+    client = fixture.signed_in_client()
+    import_id = _previewed(client, FIXED)
+    with schema_context(fixture.workspace.schema_name):
+        LeadImport.objects.filter(pk=import_id).update(
+            dry_run=False, status=LeadImport.Status.WRITING, processed_rows=3
+        )
+
+    text = page_text(client.get(f"/leads/import/{import_id}/status/", HTTP_HX_REQUEST="true"))
+
+    assert "Writing leads" in text and "95%" in text and "all rows checked" in text
+    assert "Writing 3 leads in one go" in text
