@@ -46,14 +46,14 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
             first_look = page_text(client.get(f"/leads/import/{import_id}/"))
             wait_for(
                 lambda: client.get(status_url, HTTP_HX_REQUEST="true").get("HX-Refresh"),
-                timeout=90,
+                timeout=240,
                 message=f"the dry run did not finish:\n{worker.log()[-3000:]}",
             )
             preview = html.unescape(page_text(client.get(f"/leads/import/{import_id}/")))
             client.post(f"/leads/import/{import_id}/run/", {"skip_bad_rows": "1"})
             wait_for(
                 lambda: "hx-get" not in client.get(status_url).content.decode(),
-                timeout=90,
+                timeout=240,
                 message=f"the import did not finish:\n{worker.log()[-3000:]}",
             )
             result = page_text(client.get(f"/leads/import/{import_id}/"))

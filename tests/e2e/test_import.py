@@ -92,7 +92,7 @@ def _journey(base: str, workspace: Workspace, bad: Path, fixed: Path) -> None:
         page.wait_for_url(re.compile(r".*/leads/import/\d+/$"))
         status = page.locator("#import-status")
         page.evaluate("window.__sameDocument = true")  # gone if the page were reloaded
-        expect(status).to_have_attribute("data-status", "done", timeout=60_000)
+        expect(status).to_have_attribute("data-status", "done", timeout=180_000)
         assert page.evaluate("window.__sameDocument === true")  # htmx swapped it in place
         expect(status).to_contain_text("100%")
         expect(status.locator(".tiles li").first).to_have_text("7created")
@@ -136,7 +136,7 @@ def _upload_and_check(page: Page, csv_path: Path) -> None:
     # The worker checks the rows; the page polls and reloads itself with the preview.
     expect(
         page.get_by_role("heading", name="The first rows as they will be imported")
-    ).to_be_visible(timeout=60_000)
+    ).to_be_visible(timeout=180_000)
 
 
 def _screenshot(page: Page, name: str) -> None:
