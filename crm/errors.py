@@ -28,3 +28,13 @@ class MalformedCursor(DomainError):
     code = "malformed_cursor"
     status = 400
     default_message = "The cursor is not one we gave out; start again without it."
+
+
+class ImportAlreadyStarted(Conflict):
+    code = "import_already_started"
+    default_message = "This import has been started: upload the file again to change it."
+
+
+class ImportStillChecking(Conflict):
+    code = "import_still_checking"
+    default_message = "The file is still being checked: wait for the preview, then try again."

@@ -19,7 +19,7 @@ from crm.selectors.leads import SORTS, LeadFilter, filter_leads, get_lead
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from crm.selectors.records import get_record
 from crm.services.bulk import BulkResult, run_bulk_action
-from crm.services.lead_import import start_import
+from crm.services.lead_import import MAX_IMPORT_BYTES, start_import
 from crm.services.leads import create_lead, delete_lead, update_lead
 from project.errors import InvalidInput, field_error
 from project.inputs import Omittable, StorableDatetime
@@ -266,9 +266,6 @@ class ImportOut(Schema):
     failure: str  # why a failed import stopped; empty otherwise
     created_at: datetime
     finished_at: datetime | None
-
-
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
 @router.post("/import", response={200: ImportOut, 202: ImportOut})

@@ -32,6 +32,8 @@ from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
 
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the largest file the API and the app accept
+
 # Every field an import can fill, each a column of the temporary table the rows are COPYed
 # into first; a column the file does not have gets the model's default.
 COPY_COLUMNS = IMPORTABLE
@@ -201,26 +203,9 @@ def _check_and_write(lead_import: LeadImport) -> LeadImport:
     return lead_import
 
 
-def start_import(
-    *,
-    actor: User | None,
-    csv_text: str,
-    mapping: dict[str, str] | None = None,
-    on_duplicate: str = LeadImport.OnDuplicate.SKIP,
-    dry_run: bool = False,
-    skip_bad_rows: bool = False,
-) -> LeadImport:
-    """Record an import and run it now (small files) or queue it for a worker.
-
-    Raises InvalidInput for an empty file, a file with NUL characters (naming their rows),
-    an unknown option or a mapping that names columns or fields that do not exist.
-    """
-    if actor is not None:
-        require(actor, Action.MANAGE_LEADS)
-    if on_duplicate not in LeadImport.OnDuplicate.values:
-        raise InvalidInput(
-            details=[field_error("on_duplicate", "invalid_choice", "Use update or skip.")]
-        )
+def refuse_unstorable_file(csv_text: str) -> list[str]:
+    """The file's header; raises InvalidInput for a file with NUL characters (naming their
+    rows) or an empty one, neither of which can be recorded."""
     nul_rows = rows_with_nul(csv_text)
     if nul_rows:
         listed = ", ".join(str(number) for number in nul_rows[:20])
@@ -243,6 +228,44 @@ def start_import(
                 field_error("file", "empty_file", "The file is empty: send a CSV with a header.")
             ]
         )
+    return header
+
+
+def estimated_rows(csv_text: str) -> int:
+    """The data rows of a file before it is read (files from old Macs end lines with CR)."""
+    return max(0, max(csv_text.count("\n"), csv_text.count("\r")) - 1)
+
+
+def run_or_queue(lead_import: LeadImport) -> LeadImport:
+    """Run a recorded import now when it is small, else queue it for a worker once the
+    caller's transaction commits."""
+    if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
+        return run_import(lead_import)
+    transaction.on_commit(lambda: queue_job(IMPORT_JOB, lead_import.pk))
+    return lead_import
+
+
+def start_import(
+    *,
+    actor: User | None,
+    csv_text: str,
+    mapping: dict[str, str] | None = None,
+    on_duplicate: str = LeadImport.OnDuplicate.SKIP,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+) -> LeadImport:
+    """Record an import and run it now (small files) or queue it for a worker.
+
+    Raises InvalidInput for an empty file, a file with NUL characters (naming their rows),
+    an unknown option or a mapping that names columns or fields that do not exist.
+    """
+    if actor is not None:
+        require(actor, Action.MANAGE_LEADS)
+    if on_duplicate not in LeadImport.OnDuplicate.values:
+        raise InvalidInput(
+            details=[field_error("on_duplicate", "invalid_choice", "Use update or skip.")]
+        )
+    header = refuse_unstorable_file(csv_text)
     resolve_mapping(header, mapping or {})
     lead_import = LeadImport.objects.create(
         csv_text=csv_text,
@@ -251,10 +274,6 @@ def start_import(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         created_by=actor,
-        # An estimate until the rows are read; files from old Macs end their lines with CR.
-        total_rows=max(0, max(csv_text.count("\n"), csv_text.count("\r")) - 1),
+        total_rows=estimated_rows(csv_text),  # an estimate until the rows are read
     )
-    if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
-        return run_import(lead_import)
-    transaction.on_commit(lambda: queue_job(IMPORT_JOB, lead_import.pk))
-    return lead_import
+    return run_or_queue(lead_import)

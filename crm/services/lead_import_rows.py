@@ -300,3 +300,32 @@ def _check_row(
         problems.append("custom_fields: contains a NUL character, which cannot be stored")
     values["custom_fields"] = custom
     return values, problems
+
+
+@dataclass
+class SampleRow:
+    number: int  # as in a spreadsheet: the header is row 1
+    values: dict[str, Any]
+    problems: list[str]
+
+
+def sample_rows(csv_text: str, mapping: dict[str, str], *, limit: int) -> list[SampleRow]:
+    """The first `limit` non-empty rows as they would be imported, each with its problems
+    (the cell checks of check_rows; a duplicate further down the file is not looked for)."""
+    records = _records(csv_text)
+    _, header = next(records, (1, []))
+    if isinstance(header, csv.Error):
+        return []
+    columns = resolve_mapping(header, mapping)
+    positions = [(header.index(column), target) for column, target in columns.items()]
+    definitions = custom_field_definitions()
+    sample: list[SampleRow] = []
+    for number, raw in records:
+        if len(sample) >= limit:
+            break
+        if isinstance(raw, csv.Error):
+            sample.append(SampleRow(number, {}, [f"this row is not readable CSV: {raw}"]))
+        elif any(cell.strip() for cell in raw):
+            values, problems = _check_row(raw, positions, definitions)
+            sample.append(SampleRow(number, values, problems))
+    return sample
