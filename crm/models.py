@@ -138,6 +138,8 @@ class Lead(models.Model):
             models.Index(fields=["source", "-created_at", "-id"], name="crm_lead_source_idx"),
             models.Index(fields=["stage", "-created_at", "-id"], name="crm_lead_stage_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="crm_lead_owner_idx"),
+            # The pipeline board's counts per stage for one owner, as an index-only scan.
+            models.Index(fields=["owner", "stage"], name="crm_lead_owner_stage_idx"),
             GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
             GinIndex(
                 OpClass(lead_search_expression(), name="gin_trgm_ops"), name="crm_lead_search_trgm"

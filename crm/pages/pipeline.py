@@ -123,7 +123,10 @@ def column_more(request: HttpRequest) -> HttpResponse:
 def move(request: HttpRequest) -> HttpResponse:
     """Move a lead to a stage (or out of the pipeline). A fetch from the board gets JSON;
     the "Move to…" form without JavaScript gets the board back with a message."""
-    form = MoveForm(request.POST)
+    values = request.POST.copy()
+    if "stage" not in values:  # the board's one form: the card's own select names the stage
+        values["stage"] = values.get(f"stage_{values.get('lead', '')}", "")
+    form = MoveForm(values)
     if not form.is_valid():
         raise InvalidInput(details=form_problems(form))
     lead = update_lead(

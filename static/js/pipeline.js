@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var board = document.querySelector(".board");
+  var board = document.getElementById("board");
   if (!board) {
     return;
   }
@@ -98,7 +98,7 @@
   function settle(card, fromKey, toKey, answer) {
     bump(fromKey, -1);
     bump(toKey, 1);
-    var select = card.querySelector("select[name=stage]");
+    var select = card.querySelector("select");
     if (select) {
       select.value = toKey;
     }
@@ -132,16 +132,18 @@
       });
   }
 
-  // The keyboard's way: "Move to" and the Move button, without leaving the page.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-move-form")) {
+  // The keyboard's way: a card's "Move to" select and its Move button (the board is one
+  // form; the button pressed names the lead), without leaving the page.
+  board.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (!button || button.name !== "lead") {
       return;
     }
     event.preventDefault();
-    var card = form.closest(".board-card");
+    var card = button.closest(".board-card");
+    var select = card.querySelector("select");
     var fromKey = card.parentElement.dataset.stage;
-    var toKey = form.stage.value;
+    var toKey = select.value;
     if (fromKey === toKey) {
       return;
     }
@@ -155,13 +157,10 @@
           card.remove(); // its column is not on the board (filtered or empty before)
         }
         settle(card, fromKey, toKey, answer);
-        var select = card.querySelector("select[name=stage]");
-        if (select) {
-          select.focus();
-        }
+        select.focus();
       })
       .catch(function (error) {
-        form.stage.value = fromKey;
+        select.value = fromKey;
         toast(error.message, "error");
       })
       .finally(function () {
