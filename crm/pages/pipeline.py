@@ -3,22 +3,27 @@ lead service as the API, "Load more" per column, filters by owner and tag."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.authentication import signed_in_user
 from accounts.selectors.team import team_members
+from crm.models import PipelineStage
 from crm.pages.common import workspace_page
 from crm.selectors.catalog import pipeline_stages
 from crm.selectors.pipeline import (
     CARDS_PER_COLUMN,
     NO_STAGE,
     BoardFilter,
+    Column,
     column_page,
     find_stage,
     pipeline_board,
@@ -58,6 +63,32 @@ class MoveForm(forms.Form):
         return int(value)
 
 
+@dataclass(frozen=True)
+class ColumnView:
+    """A board column as the page shows it: the selector's column and its cards' "Move to"
+    options, rendered once per column (every card in it has the same stage selected)."""
+
+    column: Column
+    options: SafeString
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.column, name)
+
+
+def _option(key: str, name: str, chosen: bool) -> SafeString:
+    if chosen:
+        return format_html('<option value="{}" selected>{}</option>', key, name)
+    return format_html('<option value="{}">{}</option>', key, name)
+
+
+def move_options(stages: list[PipelineStage], selected: int | None) -> SafeString:
+    """The "Move to" options of a card in the column of stage `selected` (None: no stage)."""
+    choices = [(NO_STAGE, "No stage", selected is None)] + [
+        (str(stage.pk), stage.name, stage.pk == selected) for stage in stages
+    ]
+    return format_html_join("", "{}", ((_option(*choice),) for choice in choices))
+
+
 def _filter_query(criteria: BoardFilter) -> str:
     return urlencode(
         {key: value for key, value in (("owner", criteria.owner), ("tag", criteria.tag)) if value}
@@ -69,12 +100,17 @@ def _filter_query(criteria: BoardFilter) -> str:
 def board(request: HttpRequest) -> HttpResponse:
     search = BoardFilterForm(request.GET)
     criteria = search.criteria()
+    stages = pipeline_stages()
+    columns = [
+        ColumnView(column, move_options(stages, column.stage.pk if column.stage else None))
+        for column in pipeline_board(criteria, stages=stages)
+    ]
     return render(
         request,
         "crm/pipeline/board.html",
         {
-            "columns": pipeline_board(criteria),
-            "stages": pipeline_stages(),
+            "columns": columns,
+            "stages": stages,
             "search": search,
             "filtered": criteria != BoardFilter(),
             "filter_query": _filter_query(criteria),
@@ -111,7 +147,7 @@ def column_more(request: HttpRequest) -> HttpResponse:
             "cards": found.items,
             "next": found.next,
             "column_key": stage.pk if stage else NO_STAGE,
-            "stages": pipeline_stages(),
+            "options": move_options(pipeline_stages(), stage.pk if stage else None),
             "filter_query": _filter_query(criteria),
             "criteria": criteria,
         },

@@ -65,15 +65,20 @@ def column_page(
     return paginate(leads.select_related("owner"), sort="-created_at", limit=limit, cursor=cursor)
 
 
-def pipeline_board(criteria: BoardFilter, *, limit: int = CARDS_PER_COLUMN) -> list[Column]:
+def pipeline_board(
+    criteria: BoardFilter,
+    *,
+    limit: int = CARDS_PER_COLUMN,
+    stages: list[PipelineStage] | None = None,
+) -> list[Column]:
     """The columns in pipeline order. Leads without a stage get a first "No stage" column,
     shown only while it holds any, so that they can be dragged into the pipeline."""
     counts = stage_counts(criteria)
     columns: list[Column] = []
-    stages: list[PipelineStage | None] = list(pipeline_stages())
+    shown: list[PipelineStage | None] = list(pipeline_stages() if stages is None else stages)
     if counts.get(None):
-        stages.insert(0, None)
-    for stage in stages:
+        shown.insert(0, None)
+    for stage in shown:
         stage_id = stage.pk if stage else None
         count = counts.get(stage_id, 0)
         if count:
