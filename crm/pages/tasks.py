@@ -4,6 +4,7 @@ crm.services.activity, as the API's does."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -29,6 +30,7 @@ from crm.selectors.task_lists import (
 )
 from crm.services.activity import create_task, update_task
 from project.errors import InvalidInput
+from project.inputs import storable_datetime
 from project.pages import add_domain_errors, form_problems
 
 
@@ -54,6 +56,15 @@ class TaskForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Nobody yet"), *_member_choices()]  # type: ignore[attr-defined]
+
+    def clean_due_at(self) -> datetime | None:
+        due_at = self.cleaned_data["due_at"]
+        if due_at is None:
+            return None
+        try:
+            return storable_datetime(due_at)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class AssignForm(forms.Form):

@@ -82,7 +82,7 @@ def task_tabs(*, user: User, now: datetime | None = None) -> list[TaskTab]:
 
 def lead_choices(query: str) -> list[Lead]:
     """The leads a task can be linked to, found by name, email or company."""
-    query = query.strip()[:200]
+    query = query.replace("\x00", "").strip()[:200]  # PostgreSQL text cannot hold NUL
     if not query:
         return []
     return list(filter_leads(LeadFilter(q=query)).order_by("-created_at")[:LEAD_CHOICES])

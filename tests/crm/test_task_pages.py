@@ -152,10 +152,13 @@ def test_a_bad_task_comes_back_with_the_errors_and_nothing_is_written(two_worksp
 
     no_title = page.post("/tasks/new/", {"title": " ", "due_at": "2030-05-04T09:30"})
     bad_date = page.post("/tasks/new/", {"title": "Call", "due_at": "someday"})
+    nul = page.post("/tasks/new/", {"title": "Ca\x00ll"})
+    nul_search = page.get("/tasks/lead-picker/?lead_q=a%00b")
     other_lead = page.post("/tasks/new/", {"title": "Call", "lead": beta_lead + 1000})
 
     assert no_title.status_code == 422 and "This field is required" in page_text(no_title)
     assert bad_date.status_code == 422 and "Enter a valid date/time" in page_text(bad_date)
+    assert 400 <= nul.status_code < 500 and 400 <= nul_search.status_code < 500
     assert other_lead.status_code == 422 and "No lead with this id" in page_text(other_lead)
     with schema_context(alpha.workspace.schema_name):
         assert Task.objects.count() == 0
