@@ -144,6 +144,8 @@ class Lead(models.Model):
             models.Index(fields=["stage", "id"], name="crm_lead_stage_sort_idx"),
             models.Index(fields=["owner", "id"], name="crm_lead_owner_sort_idx"),
             models.Index(fields=["last_contacted_at", "id"], name="crm_lead_contacted_idx"),
+            # The pipeline board's counts per stage for one owner, as an index-only scan.
+            models.Index(fields=["owner", "stage"], name="crm_lead_owner_stage_idx"),
             GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
             # Custom field filters are containment (custom_fields @> {"key": value}).
             GinIndex(

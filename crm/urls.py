@@ -7,7 +7,10 @@ from crm.api import activity, analytics, catalog, events, leads
 from crm.pages import imports as import_pages
 from crm.pages import lead as lead_page
 from crm.pages import leads as lead_pages
+from crm.pages import pipeline as pipeline_pages
+from crm.pages import products as product_pages
 from crm.pages import search as search_pages
+from crm.pages import tasks as task_pages
 
 urlpatterns: list[URLPattern] = [
     path("leads/", lead_pages.lead_list, name="lead_list"),
@@ -36,6 +39,21 @@ urlpatterns: list[URLPattern] = [
         name="lead_import_leads",
     ),
     path("search/", search_pages.global_search, name="global_search"),
+    path("pipeline/", pipeline_pages.board, name="pipeline_board"),
+    path("pipeline/column/", pipeline_pages.column_more, name="pipeline_column"),
+    path("pipeline/move/", pipeline_pages.move, name="pipeline_move"),
+    path("tasks/", task_pages.task_list, name="task_list"),
+    path("tasks/new/", task_pages.task_new, name="task_new"),
+    path("tasks/lead-picker/", task_pages.lead_picker, name="task_lead_picker"),
+    path("tasks/<int:task_id>/complete/", task_pages.task_complete, name="task_complete"),
+    path("tasks/<int:task_id>/reopen/", task_pages.task_reopen, name="task_reopen"),
+    path("tasks/<int:task_id>/assign/", task_pages.task_assign, name="task_assign"),
+    path("products/", product_pages.product_list, name="product_list"),
+    path("products/new/", product_pages.product_new, name="product_new"),
+    path("products/<int:product_id>/", product_pages.product_edit, name="product_edit"),
+    path(
+        "products/<int:product_id>/archive/", product_pages.product_archive, name="product_archive"
+    ),
 ]
 
 api_routers: list[tuple[str, Router]] = [
