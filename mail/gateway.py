@@ -125,11 +125,17 @@ class EmailGateway(Protocol):
     def find_sent(self, *, metadata_key: str, value: str) -> list[SentMessage]: ...
 
 
+def delivers_to_outbox() -> bool:
+    """True when no Postmark server token is configured: email goes to the development
+    outbox, and pages say so rather than that Postmark took it."""
+    return not settings.POSTMARK_SERVER_TOKEN
+
+
 def gateway() -> EmailGateway:
     """Postmark when a server token is configured, else the development outbox."""
-    if settings.POSTMARK_SERVER_TOKEN:
-        return PostmarkGateway()
-    return OutboxGateway()
+    if delivers_to_outbox():
+        return OutboxGateway()
+    return PostmarkGateway()
 
 
 def send_email(email: Email) -> str:

@@ -20,6 +20,16 @@ urlpatterns: list[URLPattern] = [
         name="campaign_progress",
     ),
     path(
+        "campaigns/<int:campaign_id>/duplicate/",
+        campaigns.campaign_duplicate,
+        name="campaign_duplicate",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/recipients/",
+        campaigns.campaign_recipients,
+        name="campaign_recipients",
+    ),
+    path(
         "campaigns/<int:campaign_id>/<slug:action>/",
         campaigns.campaign_action,
         name="campaign_action",
