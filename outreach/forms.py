@@ -267,3 +267,31 @@ class EmailSettingsForm(forms.Form):
         label="Reply-to address",
         help_text="Where replies to your campaigns go. Empty: to the no-reply sender, unread.",
     )
+
+
+class SenderForm(forms.Form):
+    from_name = forms.CharField(
+        required=False,
+        max_length=100,
+        label="From name",
+        help_text="What inboxes show as the sender. Empty: your workspace's name.",
+    )
+    from_email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="From address",
+        help_text="Your own address, such as hello@yourstudio.com. Until its domain is "
+        "verified below, replies come to it and email goes from our address.",
+    )
+
+
+class SendingDomainForm(forms.Form):
+    domain = forms.CharField(
+        max_length=253,
+        label="Your domain",
+        help_text="The part after the @ of your From address.",
+        error_messages={"required": "Enter your domain, such as yourstudio.com."},
+        widget=forms.TextInput(
+            attrs={"placeholder": "yourstudio.com", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
