@@ -167,6 +167,13 @@ class CampaignForm(AudienceForm):
         widget=_template_area(8),
     )
     field_order = ["name", "subject", "body_template", "html_template"]
+    # The fields the merge-field picker inserts into, and how it names each.
+    merge_targets = {"subject": "Subject", "body_template": "Text", "html_template": "HTML"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in self.merge_targets.items():
+            self.fields[name].widget.attrs["data-merge-target"] = label
 
     def campaign_values(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -41,6 +41,7 @@ from outreach.selectors.campaigns import (
     render_preview,
 )
 from outreach.selectors.email_settings import postal_address_missing
+from outreach.selectors.merge_fields import merge_fields
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -131,6 +132,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
             "audience_count": count,
             "audience_problems": problems,
             "kept_criteria": form.kept_summary(),
+            "merge_fields": merge_fields(),
         },
         status=422 if form.errors else 200,
     )

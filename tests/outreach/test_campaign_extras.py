@@ -4,12 +4,17 @@ do it and with another workspace's session (404, nothing of the campaign shown).
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django_tenants.utils import schema_context
 
-from crm.models import Message
+from crm.models import CustomFieldDefinition, Message
 from mail.models import OutboxEmail
+from outreach.mail_templates import SAMPLE_LEAD, Sender, compile_email, template_values
 from outreach.models import Campaign
+from outreach.selectors.merge_fields import merge_fields
 from tests.support.clients import add_member, api, post, sign_in_client
 from tests.support.email import add_leads, campaign_row, ready_campaign, run_jobs
 from tests.support.pages import draft, page_text
@@ -23,6 +28,78 @@ def member_client(fixture):
 def campaigns_of(workspace) -> list[Campaign]:
     with schema_context(workspace.schema_name):
         return list(Campaign.objects.order_by("id"))
+
+
+# --- Merge fields -------------------------------------------------------------------------------
+
+
+def picker_expressions(response) -> list[str]:
+    body = response.content.decode()
+    return [html.unescape(value) for value in re.findall(r'data-merge-field="([^"]*)"', body)]
+
+
+def test_the_form_offers_every_field_a_template_sees_and_the_custom_fields(
+    make_workspace,
+) -> None:
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        CustomFieldDefinition.objects.create(key="plan", label="Plan", field_type="text")
+        CustomFieldDefinition.objects.create(key="coach-name", label="Coach", field_type="text")
+    client = fixture.signed_in_client()
+
+    new_form = client.get("/campaigns/new/")
+    edit_form = client.get(f"/campaigns/{draft(fixture)}/edit/")
+
+    offered = picker_expressions(new_form)
+    assert offered == picker_expressions(edit_form)
+    values = template_values(
+        lead=SAMPLE_LEAD, sender=Sender("W", "A", "https://w.example"), unsubscribe_url="u"
+    )
+    for name, value in values.items():  # every name the sandbox renders with is offered
+        if isinstance(value, dict):
+            for key in value:
+                if key != "custom_fields":
+                    assert any(f"{name}.{key}" in expression for expression in offered), key
+        else:
+            assert "{{ " + name + " }}" in offered
+    assert "{{ lead.first_name }}" in offered
+    assert "{{ lead.custom_fields.plan }}" in offered
+    assert '{{ lead.custom_fields["coach-name"] }}' in offered
+    assert "{{ unsubscribe_url }}" in offered
+    text = page_text(new_form)
+    assert "First name" in text and "Custom fields" in text and "Unsubscribe link" in text
+    assert 'data-merge-target="Subject"' in new_form.content.decode()
+    assert "js/campaigns.js" in new_form.content.decode()
+
+
+def test_every_offered_field_renders_in_every_part(make_workspace) -> None:
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        CustomFieldDefinition.objects.create(key="coach-name", label="Coach", field_type="text")
+        offered = [f.expression for group in merge_fields() for f in group.fields]
+    lead = {**SAMPLE_LEAD, "custom_fields": {"coach-name": "Grace"}}
+    source = " / ".join(offered)
+
+    rendered = compile_email(subject=source, text=source, html=f"<p>{source}</p>").render(
+        lead=lead,
+        sender=Sender("Sample", "1 Street", "https://example.com"),
+        unsubscribe_url="https://example.com/u/",
+    )
+
+    assert "Ada / Lovelace / Ada Lovelace" in rendered.text_body
+    assert "webinar" in rendered.text_body and "Grace" in rendered.text_body
+    assert "https://example.com/u/" in rendered.subject
+
+
+def test_another_workspaces_custom_fields_are_not_offered(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    with schema_context(alpha.workspace.schema_name):
+        CustomFieldDefinition.objects.create(key="alpha_secret", label="Alpha secret")
+
+    offered = picker_expressions(beta.signed_in_client().get("/campaigns/new/"))
+
+    assert "{{ lead.first_name }}" in offered
+    assert not any("alpha_secret" in expression for expression in offered)
 
 
 # --- Duplicate --------------------------------------------------------------------------------
