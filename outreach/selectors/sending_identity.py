@@ -26,9 +26,15 @@ class SenderIdentity:
 
     @property
     def from_header(self) -> str:
-        """The From line as recipients read it."""
+        """The From header as sent (the name quoted when it must be)."""
         platform_name, platform_address = parseaddr(settings.CRM_EMAIL_FROM)
         return formataddr((self.from_name or platform_name, self.from_email or platform_address))
+
+    @property
+    def from_shown(self) -> str:
+        """The From line as an inbox shows it: the name, then the address."""
+        name, address = parseaddr(self.from_header)
+        return f"{name} <{address}>"
 
 
 def sending_domain() -> SendingDomain | None:

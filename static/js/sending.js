@@ -2,9 +2,9 @@
 (function () {
   "use strict";
 
-  function fallbackCopy(text) {
-    // Where the Clipboard API is refused (a page not served over HTTPS): copy through a
-    // selected, off-screen text area.
+  // A selected, off-screen text area copied by the browser: works on any page, inside the
+  // click that asked for it. Where a browser refuses, the Clipboard API is tried next.
+  function copyBySelection(text) {
     var area = document.createElement("textarea");
     area.value = text;
     area.setAttribute("readonly", "");
@@ -18,16 +18,17 @@
       copied = false;
     }
     document.body.removeChild(area);
-    return copied ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+    return copied;
   }
 
   function copy(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).catch(function () {
-        return fallbackCopy(text);
-      });
+    if (copyBySelection(text)) {
+      return Promise.resolve();
     }
-    return fallbackCopy(text);
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return Promise.reject(new Error("copy refused"));
   }
 
   document.addEventListener("click", function (event) {
