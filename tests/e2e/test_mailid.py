@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from django_tenants.utils import schema_context
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from crm.models import Lead
 from outreach.models import Campaign, EmailSettings, SendingDomain
@@ -24,8 +24,8 @@ from tests.support.workers import committed_workspace, worker_env
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
