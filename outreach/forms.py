@@ -272,7 +272,7 @@ class EmailSettingsForm(forms.Form):
     reply_to = forms.EmailField(
         required=False,
         label="Reply-to address",
-        help_text="Where replies to your campaigns go. Empty: to the no-reply sender, unread.",
+        help_text="Where replies to your email go. Empty: to the From address of Sending identity.",
     )
 
 
