@@ -51,15 +51,18 @@ class Email:
     html_body: str = ""
     stream: str = ""  # empty: the transactional stream
     tag: str = ""
-    from_name: str = ""  # shown before the platform's sender address
+    from_name: str = ""  # shown before the sender address
     reply_to: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # The sender's own address, on a domain verified with Postmark; empty: the platform's
+    # (CRM_EMAIL_FROM). The caller decides which: this layer knows no workspace.
+    from_email: str = ""
 
     @property
     def from_address(self) -> str:
         name, address = parseaddr(settings.CRM_EMAIL_FROM)
-        return formataddr((self.from_name or name, address))
+        return formataddr((self.from_name or name, self.from_email or address))
 
     @property
     def message_stream(self) -> str:
@@ -125,11 +128,17 @@ class EmailGateway(Protocol):
     def find_sent(self, *, metadata_key: str, value: str) -> list[SentMessage]: ...
 
 
+def delivers_to_outbox() -> bool:
+    """True when no Postmark server token is configured: email goes to the development
+    outbox, and pages say so rather than that Postmark took it."""
+    return not settings.POSTMARK_SERVER_TOKEN
+
+
 def gateway() -> EmailGateway:
     """Postmark when a server token is configured, else the development outbox."""
-    if settings.POSTMARK_SERVER_TOKEN:
-        return PostmarkGateway()
-    return OutboxGateway()
+    if delivers_to_outbox():
+        return OutboxGateway()
+    return PostmarkGateway()
 
 
 def send_email(email: Email) -> str:
@@ -174,6 +183,7 @@ def header_safe(email: Email) -> Email:
         to=one_line(email.to),
         subject=one_line(email.subject),
         from_name=one_line(email.from_name),
+        from_email=one_line(email.from_email),
         reply_to=one_line(email.reply_to),
         tag=one_line(email.tag),
         headers={one_line(name): one_line(value) for name, value in email.headers.items()},

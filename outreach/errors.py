@@ -3,7 +3,7 @@ base class in project.errors)."""
 
 from __future__ import annotations
 
-from project.errors import Conflict, DomainError, NotFound
+from project.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class CampaignNotReady(Conflict):
@@ -37,3 +37,33 @@ class RecipientSuppressed(Conflict):
 class UnknownMessage(NotFound):
     code = "unknown_message"
     default_message = "No message with this MessageID was sent from this workspace."
+
+
+class SendingDomainsUnavailable(DomainError):
+    """This installation has no Postmark account token, so it registers no domains."""
+
+    code = "sending_domains_unavailable"
+    status = 503
+    default_message = (
+        "Your own sending domain cannot be set up on this installation yet: it has no "
+        "Postmark account token. Email goes from the platform's address with your name."
+    )
+
+
+class SendingDomainRefused(InvalidInput):
+    code = "sending_domain_refused"
+
+
+class SendingDomainExists(Conflict):
+    code = "sending_domain_exists"
+
+
+class NoSendingDomain(NotFound):
+    code = "no_sending_domain"
+    default_message = "No sending domain is registered for this workspace."
+
+
+class DomainProviderUnavailable(DomainError):
+    code = "domain_provider_unavailable"
+    status = 502
+    default_message = "Postmark did not answer, so nothing changed. Try again in a minute."

@@ -36,3 +36,10 @@ class LeadEmailEvent(StrEnum):
 class EmailSettingsEvent(StrEnum):
     UPDATED = "updated"
     WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated"
+    SENDER_UPDATED = "sender_updated"
+
+
+class SendingDomainEvent(StrEnum):
+    REGISTERED = "registered"
+    CHECKED = "checked"
+    REMOVED = "removed"

@@ -167,6 +167,13 @@ class CampaignForm(AudienceForm):
         widget=_template_area(8),
     )
     field_order = ["name", "subject", "body_template", "html_template"]
+    # The fields the merge-field picker inserts into, and how it names each.
+    merge_targets = {"subject": "Subject", "body_template": "Text", "html_template": "HTML"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in self.merge_targets.items():
+            self.fields[name].widget.attrs["data-merge-target"] = label
 
     def campaign_values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -265,5 +272,33 @@ class EmailSettingsForm(forms.Form):
     reply_to = forms.EmailField(
         required=False,
         label="Reply-to address",
-        help_text="Where replies to your campaigns go. Empty: to the no-reply sender, unread.",
+        help_text="Where replies to your email go. Empty: to the From address of Sending identity.",
+    )
+
+
+class SenderForm(forms.Form):
+    from_name = forms.CharField(
+        required=False,
+        max_length=100,
+        label="From name",
+        help_text="What inboxes show as the sender. Empty: your workspace's name.",
+    )
+    from_email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="From address",
+        help_text="Your own address, such as hello@yourstudio.com. Until its domain is "
+        "verified below, replies come to it and email goes from our address.",
+    )
+
+
+class SendingDomainForm(forms.Form):
+    domain = forms.CharField(
+        max_length=253,
+        label="Your domain",
+        help_text="The part after the @ of your From address.",
+        error_messages={"required": "Enter your domain, such as yourstudio.com."},
+        widget=forms.TextInput(
+            attrs={"placeholder": "yourstudio.com", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )

@@ -139,10 +139,13 @@ class PostmarkEvent(models.Model):
 
 class EmailSettings(models.Model):
     """The workspace's sender facts (one row): the postal address every campaign email
-    carries, a reply-to address, and the hash of the Postmark webhook password."""
+    carries, the From name and address, a reply-to address, and the hash of the Postmark
+    webhook password."""
 
     postal_address = models.TextField(blank=True)
     reply_to = models.EmailField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=100, blank=True)  # empty: the workspace's name
+    from_email = models.EmailField(max_length=254, blank=True)
     webhook_secret_hash = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -154,3 +157,33 @@ class EmailSettings(models.Model):
 
     def __str__(self) -> str:
         return "email settings"
+
+
+class SendingDomain(models.Model):
+    """The workspace's own domain, registered with Postmark (one row): the DNS records to add
+    and what Postmark found when last asked. Email goes From the workspace's address only once
+    DKIM is verified; before, From the platform's address with the workspace's as Reply-To."""
+
+    name = models.CharField(max_length=253)
+    postmark_id = models.BigIntegerField()
+    dkim_host = models.CharField(max_length=255, blank=True)
+    dkim_value = models.TextField(blank=True)
+    dkim_verified = models.BooleanField(default=False)
+    return_path_host = models.CharField(max_length=255, blank=True)
+    return_path_value = models.CharField(max_length=255, blank=True)
+    return_path_verified = models.BooleanField(default=False)
+    checked_at = models.DateTimeField(null=True, blank=True)  # the last Verify
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="outreach_sending_domain_single")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def verified(self) -> bool:
+        """What Postmark asks before it sends From an address of the domain."""
+        return self.dkim_verified

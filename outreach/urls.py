@@ -6,7 +6,7 @@ from ninja import Router
 from outreach import webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
-from outreach.pages import campaigns, email_settings, unsubscribe
+from outreach.pages import campaigns, email_settings, sending_identity, unsubscribe
 
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
@@ -20,6 +20,16 @@ urlpatterns: list[URLPattern] = [
         name="campaign_progress",
     ),
     path(
+        "campaigns/<int:campaign_id>/duplicate/",
+        campaigns.campaign_duplicate,
+        name="campaign_duplicate",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/recipients/",
+        campaigns.campaign_recipients,
+        name="campaign_recipients",
+    ),
+    path(
         "campaigns/<int:campaign_id>/<slug:action>/",
         campaigns.campaign_action,
         name="campaign_action",
@@ -29,6 +39,22 @@ urlpatterns: list[URLPattern] = [
         "settings/email/webhook-secret/",
         email_settings.new_webhook_secret,
         name="email_webhook_secret",
+    ),
+    path("settings/sending/", sending_identity.sending_settings, name="sending_settings"),
+    path(
+        "settings/sending/domain/",
+        sending_identity.sending_domain_register,
+        name="sending_domain_register",
+    ),
+    path(
+        "settings/sending/domain/verify/",
+        sending_identity.sending_domain_verify,
+        name="sending_domain_verify",
+    ),
+    path(
+        "settings/sending/domain/remove/",
+        sending_identity.sending_domain_remove,
+        name="sending_domain_remove",
     ),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", unsubscribe.resubscribe, name="resubscribe"),

@@ -342,6 +342,9 @@ STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
 POSTMARK_API_URL = env.get("POSTMARK_API_URL", "https://api.postmarkapp.com/")
 POSTMARK_SERVER_TOKEN = env.get("POSTMARK_SERVER_TOKEN", "")
 POSTMARK_TIMEOUT_SECONDS = float(env.get("POSTMARK_TIMEOUT_SECONDS", "10"))
+# The Postmark account's token: registers and verifies each workspace's sending domain
+# (Domains API). Empty: workspaces send from CRM_EMAIL_FROM only.
+POSTMARK_ACCOUNT_TOKEN = env.get("POSTMARK_ACCOUNT_TOKEN", "")
 # Postmark message streams: one-off and account email, and campaigns.
 POSTMARK_TRANSACTIONAL_STREAM = env.get("POSTMARK_TRANSACTIONAL_STREAM", "outbound")
 POSTMARK_BROADCAST_STREAM = env.get("POSTMARK_BROADCAST_STREAM", "broadcast")

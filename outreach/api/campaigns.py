@@ -35,6 +35,7 @@ from outreach.services.campaign_sending import (
 from outreach.services.campaigns import (
     create_campaign,
     delete_campaign,
+    duplicate_campaign,
     update_campaign,
 )
 from project.inputs import Omittable, StorableDatetime
@@ -273,6 +274,13 @@ def patch_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatc
 def remove_campaign(request: HttpRequest, campaign_id: int) -> Status:
     delete_campaign(actor=acting_user(request), campaign_id=campaign_id)
     return Status(204, None)
+
+
+@router.post("/{int:campaign_id}/duplicate", response={201: CampaignOut})
+def duplicate(request: HttpRequest, campaign_id: int) -> Status:
+    """A new draft with this campaign's subject, text, HTML and audience, named "Copy of …"
+    (from a campaign in any state: how a sent campaign is sent again, changed)."""
+    return Status(201, duplicate_campaign(actor=acting_user(request), campaign_id=campaign_id))
 
 
 @router.get("/{int:campaign_id}/audience", response=AudienceOut)

@@ -21,6 +21,7 @@ from outreach.delivery.transports import BATCH_METADATA_KEY, Transport, transpor
 from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
 from outreach.models import Campaign
 from outreach.selectors.email_settings import sender_of
+from outreach.selectors.sending_identity import SenderIdentity, sending_identity
 from outreach.unsubscribe_links import unsubscribe_url
 from tenants.models import Workspace
 from tenants.schemas import current_workspace
@@ -44,7 +45,7 @@ class Outgoing:
 
     workspace: Workspace
     sender: Sender
-    reply_to: str
+    identity: SenderIdentity
     campaign: Campaign | None
     compiled: CompiledEmail | None = None
 
@@ -118,8 +119,9 @@ class Outgoing:
             html_body=rendered.html_body,
             stream=broadcast_stream() if self.campaign else transactional_stream(),
             tag=f"campaign-{self.campaign.pk}" if self.campaign else "one-off",
-            from_name=self.workspace.name,
-            reply_to=self.reply_to,
+            from_name=self.identity.from_name,
+            from_email=self.identity.from_email,
+            reply_to=self.identity.reply_to,
             metadata=metadata,
             headers=headers,
         )
@@ -128,9 +130,10 @@ class Outgoing:
 def load_outgoing(campaign_id: int | None) -> Outgoing | None:
     """The current state of what to deliver; None when the campaign no longer exists."""
     workspace = current_workspace()
-    sender, reply_to = sender_of(workspace)
+    sender, _ = sender_of(workspace)
+    identity = sending_identity(workspace)
     if campaign_id is None:
-        return Outgoing(workspace, sender, reply_to, None)
+        return Outgoing(workspace, sender, identity, None)
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return None
@@ -140,4 +143,4 @@ def load_outgoing(campaign_id: int | None) -> Outgoing | None:
         text=campaign.body_template,
         html=campaign.html_template,
     )
-    return Outgoing(workspace, sender, reply_to, campaign, compiled)
+    return Outgoing(workspace, sender, identity, campaign, compiled)

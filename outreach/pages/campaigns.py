@@ -20,6 +20,7 @@ from accounts.permissions import Action, can
 from crm.models import Message
 from crm.selectors.pagination import paginate
 from crm.selectors.records import get_record
+from mail.gateway import delivers_to_outbox
 from outreach import lifecycle
 from outreach.errors import CampaignNotEditable
 from outreach.forms import (
@@ -36,9 +37,11 @@ from outreach.selectors.campaigns import (
     campaign_messages,
     campaign_stats,
     campaigns,
+    message_counts,
     render_preview,
 )
 from outreach.selectors.email_settings import postal_address_missing
+from outreach.selectors.merge_fields import merge_fields
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -50,6 +53,7 @@ from outreach.services.campaign_sending import (
 from outreach.services.campaigns import (
     create_campaign,
     delete_campaign,
+    duplicate_campaign,
     update_campaign,
 )
 from project.content_security import shows_email_html
@@ -58,6 +62,7 @@ from project.pages import add_domain_errors
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
+RECIPIENTS_PAGE_SIZE = 50
 # The progress refreshes itself only while something is about to change by itself.
 # What a campaign message can be; the filter on the detail page offers these.
 CAMPAIGN_MESSAGE_STATUSES = [
@@ -127,6 +132,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
             "audience_count": count,
             "audience_problems": problems,
             "kept_criteria": form.kept_summary(),
+            "merge_fields": merge_fields(),
         },
         status=422 if form.errors else 200,
     )
@@ -210,6 +216,7 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "audience_is_live": live_count,
         "can_manage": can(signed_in_user(request), Action.MANAGE_CAMPAIGNS),
         "schedule_form": ScheduleForm(),
+        "to_outbox": delivers_to_outbox(),
     }
 
 
@@ -275,7 +282,7 @@ def campaign_progress(request: HtmxHttpRequest, campaign_id: int) -> HttpRespons
 
 def _when(campaign: Campaign) -> str:
     scheduled = campaign.scheduled_at or timezone.now()
-    return date_format(timezone.localtime(scheduled), "j M Y, H:i") + " UTC"
+    return date_format(timezone.localtime(scheduled), "j M Y, H:i T")
 
 
 STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str]]] = {
@@ -318,7 +325,8 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
             messages.success(request, f"Scheduled for {_when(campaign)}.")
         elif action == "test":
             address = send_campaign_test(actor=actor, campaign_id=campaign_id)
-            messages.success(request, f"Test email sent to {address}. It is marked [Test].")
+            where = " (in the development outbox)" if delivers_to_outbox() else ""
+            messages.success(request, f"Test email sent to {address}{where}. It is marked [Test].")
         else:
             name = get_record(Campaign, campaign_id).name
             delete_campaign(actor=actor, campaign_id=campaign_id)
@@ -331,3 +339,60 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
             request, campaign_id, error=error, schedule_form=schedule_form, status=error.status
         )
     return redirect("campaign_detail", campaign_id)
+
+
+@workspace_page
+@require_POST
+def campaign_duplicate(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+    """A new draft from this campaign; its edit form opens, since a copy is made to change."""
+    actor = signed_in_user(request)
+    require_manager(actor)
+    try:
+        copy = duplicate_campaign(actor=actor, campaign_id=campaign_id)
+    except InvalidInput as error:
+        return _detail_page(request, campaign_id, error=error, status=error.status)
+    messages.success(request, f"“{copy.name}” is a new draft. Change what you need, then save.")
+    return redirect("campaign_edit", copy.pk)
+
+
+def _status_filter(request: HttpRequest) -> str:
+    chosen = request.GET.get("status", "")
+    return chosen if chosen in dict(CAMPAIGN_MESSAGE_STATUSES) else ""
+
+
+@workspace_page
+@require_GET
+def campaign_recipients(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+    """Every recipient of the campaign with what became of the email, a page at a time
+    (keyset: as fast on the last page as the first), filtered by status, with the count of
+    each status."""
+    campaign = get_record(Campaign, campaign_id)
+    chosen = _status_filter(request)
+    cursor = request.GET.get("cursor") or None
+    page = paginate(
+        campaign_messages(campaign, status=chosen or None).select_related("lead"),
+        sort="id",
+        limit=RECIPIENTS_PAGE_SIZE,
+        cursor=cursor,
+    )
+    counts = message_counts(campaign)
+    statuses = [
+        {"value": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in CAMPAIGN_MESSAGE_STATUSES
+    ]
+    return render(
+        request,
+        "outreach/campaigns/recipients.html",
+        {
+            "campaign": campaign,
+            "recipients": page.items,
+            "next": page.next,
+            "first_page": cursor is None,
+            "message_status": chosen,
+            "message_status_label": dict(CAMPAIGN_MESSAGE_STATUSES).get(chosen, ""),
+            "page_size": RECIPIENTS_PAGE_SIZE,
+            "statuses": statuses,
+            "total": sum(counts.values()),
+            "shown_total": counts.get(chosen, 0) if chosen else sum(counts.values()),
+        },
+    )

@@ -29,14 +29,19 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def campaign_stats(campaign: Campaign) -> dict[str, Any]:
-    """Progress while it sends (messages by state) and its results (counts and rates)."""
-    by_status = dict(
+def message_counts(campaign: Campaign) -> dict[str, int]:
+    """How many of the campaign's messages are in each status (statuses with none left out)."""
+    return dict(
         campaign.messages.order_by()
         .values_list("status")
         .annotate(count=Count("id"))
         .values_list("status", "count")
     )
+
+
+def campaign_stats(campaign: Campaign) -> dict[str, Any]:
+    """Progress while it sends (messages by state) and its results (counts and rates)."""
+    by_status = message_counts(campaign)
     accepted = sum(by_status.get(status, 0) for status in ACCEPTED)
     queued, sending = by_status.get("queued", 0), by_status.get("sending", 0)
     settled = campaign.audience_size - queued - sending

@@ -155,7 +155,7 @@ def send_campaign_test(*, actor: User, campaign_id: int, lead_id: int | None = N
     """Send the campaign as `lead_id` (or the audience's first lead) would get it, to the
     person asking, marked [Test]; returns the address. Nothing is counted or logged on leads."""
     from outreach.selectors.campaigns import render_preview
-    from outreach.selectors.email_settings import sender_of
+    from outreach.selectors.sending_identity import sending_identity
 
     require(actor, Action.MANAGE_CAMPAIGNS)
     campaign = Campaign.objects.filter(pk=campaign_id).first()
@@ -163,7 +163,7 @@ def send_campaign_test(*, actor: User, campaign_id: int, lead_id: int | None = N
         raise NotFound("No campaign with this id.")
     preview = render_preview(campaign, lead_id=lead_id)
     workspace = current_workspace()
-    _, reply_to = sender_of(workspace)
+    identity = sending_identity(workspace)
     try:
         send_email(
             Email(
@@ -172,8 +172,9 @@ def send_campaign_test(*, actor: User, campaign_id: int, lead_id: int | None = N
                 text_body=preview["text_body"],
                 html_body=preview["html_body"],
                 tag="campaign-test",
-                from_name=workspace.name,
-                reply_to=reply_to,
+                from_name=identity.from_name,
+                from_email=identity.from_email,
+                reply_to=identity.reply_to,
             )
         )
     except SendError as error:

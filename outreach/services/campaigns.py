@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from crm.selectors.records import get_record
 from crm.services.records import create_record, delete_record, update_record
 from outreach.delivery import has_unsettled
 from outreach.errors import CampaignInFlight, CampaignNotEditable
@@ -99,4 +100,32 @@ def delete_campaign(*, actor: User | None, campaign_id: int) -> None:
         action=Action.MANAGE_CAMPAIGNS,
         record_id=campaign_id,
         fields=["name", "status"],
+    )
+
+
+COPY_PREFIX = "Copy of "
+NAME_MAX = 200
+
+
+def copy_name(name: str) -> str:
+    """“Copy of <name>”, cut to fit the 200 characters a name may have."""
+    copied = f"{COPY_PREFIX}{name}"
+    return copied if len(copied) <= NAME_MAX else copied[: NAME_MAX - 1].rstrip() + "…"
+
+
+@transaction.atomic
+def duplicate_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
+    """A new draft with the campaign's content and audience, named “Copy of …”, whatever
+    the original's state (404 for an unknown id; admins and owners only)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_CAMPAIGNS)
+    original = get_record(Campaign, campaign_id)
+    return create_campaign(
+        actor=actor,
+        name=copy_name(original.name),
+        channel=original.channel,
+        subject=original.subject,
+        body_template=original.body_template,
+        html_template=original.html_template,
+        audience=dict(original.audience or {}),
     )

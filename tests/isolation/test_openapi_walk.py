@@ -231,6 +231,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/preview"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/test"): Route(body=lambda: {}),
     ("POST", "/api/v1/campaigns/{campaign_id}/send"): Route(),
+    ("POST", "/api/v1/campaigns/{campaign_id}/duplicate"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/schedule"): Route(
         body=lambda: {"scheduled_at": _soon()}
     ),

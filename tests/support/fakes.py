@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 INACTIVE_RECIPIENT = 406
+PUBLIC_DOMAINS = frozenset({"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com"})
+DOMAIN_NAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 
 
 @dataclass
@@ -27,6 +30,12 @@ class FakePostmark:
     response (a 422 for a single send). `respond_delay` holds every answer back after the
     messages are accepted (a worker killed then has sent them without knowing it).
     `keep_bodies=False` keeps only recipients and metadata (large benchmarks).
+
+    The account API's Domains endpoints answer too (create, get, delete, verifyDkim,
+    verifyReturnPath), with the account token `account_token`: `domains` holds what was
+    registered by id, `publish_dns(name)` puts a domain's records "in DNS" so that the next
+    verification finds them, and `account_calls` lists every (method, path) asked. The same
+    `fail_next` answers apply to them.
     """
 
     url: str
@@ -44,7 +53,26 @@ class FakePostmark:
     last_accepted_at: float = 0.0  # monotonic, this process
     first_accepted_wall: float = 0.0  # time.time(), comparable across processes
     last_accepted_wall: float = 0.0
+    account_token: str = "account-token-1"
+    domains: dict[int, dict[str, Any]] = field(default_factory=dict)
+    dns_published: set[str] = field(default_factory=set)  # record hosts that now resolve
+    account_calls: list[tuple[str, str]] = field(default_factory=list)
+    next_domain_id: int = 36736
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish_dns(self, name: str, *, dkim: bool = True, return_path: bool = True) -> None:
+        """The domain's owner added its records at their DNS provider."""
+        with self.lock:
+            for domain in self.domains.values():
+                if domain["Name"] == name:
+                    if dkim:
+                        self.dns_published.add(domain["DKIMPendingHost"] or domain["DKIMHost"])
+                    if return_path:
+                        self.dns_published.add(domain["ReturnPathDomain"])
+
+    def domain_named(self, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((d for d in self.domains.values() if d["Name"] == name), None)
 
     def accepted_to(self) -> list[str]:
         """Every recipient the double accepted, once per accepted message."""
@@ -60,6 +88,9 @@ def fake_postmark(port: int = 0) -> Iterator[FakePostmark]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
+            if self.path.startswith("/domains"):
+                self._account("POST")
+                return
             with state.lock:
                 state.in_flight += 1
             try:
@@ -97,8 +128,106 @@ def fake_postmark(port: int = 0) -> Iterator[FakePostmark]:
             else:
                 self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
 
+        def do_PUT(self) -> None:
+            self._account("PUT")
+
+        def do_DELETE(self) -> None:
+            self._account("DELETE")
+
+        def _account(self, method: str) -> None:
+            """The Domains endpoints of Postmark's account API."""
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else {}
+            path = urlparse(self.path).path
+            with state.lock:
+                state.account_calls.append((method, path))
+                failure = state.fail_next.pop(0) if state.fail_next else None
+            if isinstance(failure, int):
+                headers = {"Retry-After": str(state.retry_after)} if failure == 429 else {}
+                self._answer(failure, {"ErrorCode": failure, "Message": "Simulated"}, headers)
+                return
+            if failure == "slow":
+                time.sleep(state.slow_seconds)
+            if self.headers.get("X-Postmark-Account-Token") != state.account_token:
+                self._answer(401, {"ErrorCode": 10, "Message": "Bad or missing API token."})
+                return
+            parts = path.strip("/").split("/")
+            if method == "POST" and parts == ["domains"]:
+                self._answer(*self._create_domain(body))
+                return
+            if len(parts) < 2 or not parts[1].isdigit():
+                self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
+                return
+            with state.lock:
+                domain = state.domains.get(int(parts[1]))
+                if domain is None:
+                    answer: Any = {"ErrorCode": 510, "Message": "This domain was not found."}
+                    status = 422
+                elif method == "GET" and len(parts) == 2:
+                    status, answer = 200, dict(domain)
+                elif method == "DELETE" and len(parts) == 2:
+                    del state.domains[domain["ID"]]
+                    status = 200
+                    answer = {"ErrorCode": 0, "Message": f"Domain {domain['Name']} removed."}
+                elif method == "PUT" and parts[2:] == ["verifyDkim"]:
+                    if domain["DKIMPendingHost"] in state.dns_published:
+                        domain["DKIMHost"] = domain["DKIMPendingHost"]
+                        domain["DKIMTextValue"] = domain["DKIMPendingTextValue"]
+                        domain["DKIMPendingHost"] = domain["DKIMPendingTextValue"] = ""
+                        domain["DKIMVerified"] = True
+                        domain["DKIMUpdateStatus"] = "Verified"
+                    status, answer = 200, dict(domain)
+                elif method == "PUT" and parts[2:] == ["verifyReturnPath"]:
+                    found = domain["ReturnPathDomain"] in state.dns_published
+                    domain["ReturnPathDomainVerified"] = found
+                    status, answer = 200, dict(domain)
+                else:
+                    status, answer = 404, {"ErrorCode": 404, "Message": "Not found"}
+            self._answer(status, answer)
+
+        def _create_domain(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            name = str(body.get("Name") or "").lower()
+            return_path = str(body.get("ReturnPathDomain") or f"pm-bounces.{name}").lower()
+            if not DOMAIN_NAME.match(name) or not return_path.endswith(f".{name}"):
+                return 422, {"ErrorCode": 511, "Message": "Invalid fields supplied."}
+            if name in PUBLIC_DOMAINS:
+                return 422, {"ErrorCode": 503, "Message": "You cannot use a public domain."}
+            with state.lock:
+                if any(d["Name"] == name for d in state.domains.values()):
+                    return 422, {"ErrorCode": 512, "Message": "This domain already exists."}
+                domain_id = state.next_domain_id
+                state.next_domain_id += 1
+                selector = f"20261201{domain_id}pm"
+                domain = {
+                    "ID": domain_id,
+                    "Name": name,
+                    "SPFVerified": False,
+                    "SPFHost": name,
+                    "SPFTextValue": "v=spf1 a mx include:spf.mtasv.net ~all",
+                    "DKIMVerified": False,
+                    "WeakDKIM": False,
+                    "DKIMHost": "",
+                    "DKIMTextValue": "",
+                    "DKIMPendingHost": f"{selector}._domainkey.{name}",
+                    "DKIMPendingTextValue": f"k=rsa;p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNAD{domain_id}"
+                    + "QKBgQCFnKxbMDQ8zOq1KBm3b6tuWV4R0B8a0bmQ7iOb5Lb3ruHEbHgc0bf" * 3
+                    + "IDAQAB",
+                    "DKIMRevokedHost": "",
+                    "DKIMRevokedTextValue": "",
+                    "SafeToRemoveRevokedKeyFromDNS": False,
+                    "DKIMUpdateStatus": "Pending",
+                    "ReturnPathDomain": return_path,
+                    "ReturnPathDomainVerified": False,
+                    "ReturnPathDomainCNAMEValue": "pm.mtasv.net",
+                }
+                state.domains[domain_id] = domain
+            return 200, dict(domain)
+
         def do_GET(self) -> None:
             url = urlparse(self.path)
+            if url.path.startswith("/domains"):
+                self._account("GET")
+                return
             if url.path == "/_double/stats":  # for a benchmark driving the double from afar
                 with state.lock:
                     recipients = [message["To"] for message in state.received]
