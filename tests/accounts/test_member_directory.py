@@ -151,3 +151,27 @@ def test_the_directory_keeps_no_address_in_the_clear(make_workspace) -> None:
     [entry] = MemberAddress.objects.values_list("email_hash", flat=True)
     assert "@" not in entry and len(entry) == 64
     assert Workspace.objects.filter(slug="alpha").exists()
+
+
+def test_the_migration_backfills_the_active_accounts_of_existing_workspaces(
+    two_workspaces,
+) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    alpha, beta = two_workspaces
+    add_member(alpha.workspace, User.Role.MEMBER, "sam@shared.example")
+    gone = add_member(beta.workspace, User.Role.MEMBER, "sam@shared.example")
+    with schema_context(beta.workspace.schema_name):
+        User.objects.filter(pk=gone.pk).update(is_active=False)
+    MemberAddress.objects.all().delete()  # a database from before the directory
+
+    migration = importlib.import_module("tenants.migrations.0008_backfill_member_directory")
+    migration.backfill(apps, SimpleNamespace(connection=connection))
+
+    assert slugs_for("sam@shared.example") == ["alpha"]
+    assert slugs_for(alpha.owner_email) == ["alpha"]
+    assert slugs_for(beta.owner_email) == ["beta"]
