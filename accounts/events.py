@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     EMAIL_VERIFIED = "email_verified"
     INVITATION_ACCEPTED = "invitation_accepted"
     MEMBER_DEACTIVATED = "member_deactivated"
+    MEMBER_EMAIL_CHANGED = "member_email_changed"
     MEMBER_INVITED = "member_invited"
     MEMBER_REACTIVATED = "member_reactivated"
     MEMBER_ROLE_CHANGED = "member_role_changed"

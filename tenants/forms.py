@@ -29,3 +29,22 @@ class SignUpForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+
+class WaitlistForm(forms.Form):
+    email = forms.CharField(
+        label="Your email",
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
+    )
+
+
+class FindWorkspaceForm(forms.Form):
+    email = forms.CharField(
+        label="Your email",
+        max_length=254,
+        required=False,
+        help_text="The address you sign in with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
+    )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django_tenants.models import DomainMixin, TenantMixin
 
 
@@ -58,3 +60,54 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return str(self.domain)
+
+
+class WaitlistEntry(models.Model):
+    """An address that asked to hear when paid plans open, once per address in any case."""
+
+    email: models.EmailField[str, str] = models.EmailField(max_length=254)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+    ip: models.GenericIPAddressField[str | None, str | None] = models.GenericIPAddressField(
+        null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="tenants_waitlist_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class MemberAddress(models.Model):
+    """The public-schema directory of who has an active account where: one row per active
+    account of every workspace, keyed by the SHA-256 of its lower-cased address (the public
+    schema keeps no member address in the clear). "Find my workspace" is one probe of the
+    hash index; accounts.services.member_directory writes it in the same transaction as
+    each account change, and a workspace's rows go with it (CASCADE)."""
+
+    workspace: models.ForeignKey[Workspace, Workspace] = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="member_addresses"
+    )
+    # The account's id in the workspace's own schema (no foreign key can cross schemas).
+    user_id: models.BigIntegerField[int, int] = models.BigIntegerField()
+    email_hash: models.CharField[str, str] = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user_id"], name="tenants_member_address_one_per_account"
+            ),
+        ]
+        indexes = [models.Index(fields=["email_hash"], name="tenants_member_email_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}:{self.user_id}"
+
+    @staticmethod
+    def hash_of(email: str) -> str:
+        """The key an address is filed under: SHA-256 of it trimmed and lower-cased, as
+        sign-in compares addresses (lower(email))."""
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()

@@ -5,11 +5,14 @@ from ninja import Router
 
 from tenants import api
 from tenants.console import views as console_views
-from tenants.views import landing, signup
+from tenants.views import find_workspace, landing, pricing, signup, waitlist
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", landing, name="landing"),
     path("signup/", signup, name="signup"),
+    path("pricing/", pricing, name="pricing"),
+    path("waitlist/", waitlist, name="waitlist"),
+    path("find-workspace/", find_workspace, name="find_workspace"),
     path("console/", include("tenants.console.urls")),
     # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
     path("console/logout/", console_views.sign_out, name="logout"),

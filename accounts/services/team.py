@@ -11,6 +11,7 @@ from accounts.models import AccessToken, ApiKey, OneTimeToken, User
 from accounts.permissions import Action, require
 from accounts.services.audit import record_audit_event
 from accounts.services.emails import send_invitation_email
+from accounts.services.member_directory import file_member_address
 from accounts.services.sessions import end_sessions
 from accounts.services.tokens import (
     LinkInvalid,
@@ -143,6 +144,7 @@ def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
     _guard_owner(actor, member)
     member.is_active = False
     member.save(update_fields=["is_active"])
+    file_member_address(user=member)
     now = timezone.now()
     sessions = end_sessions(member)
     AccessToken.objects.filter(user=member).delete()
@@ -170,12 +172,48 @@ def reactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
     member = get_member(member_id)
     member.is_active = True
     member.save(update_fields=["is_active"])
+    file_member_address(user=member)
     record_audit_event(
         action=AuditAction.MEMBER_REACTIVATED,
         actor=actor,
         target=member,
         ip=ip,
         details={"email": member.email},
+    )
+    return member
+
+
+@transaction.atomic
+def change_member_email(*, actor: User, member_id: int, email: str, ip: str | None = None) -> User:
+    """Give an account a new sign-in address (the person themselves, or an admin for a
+    member; an owner's only by an owner). The new address is unverified until confirmed.
+    Raises Forbidden, InvalidInput or EmailTaken."""
+    member = get_member(member_id)
+    if member.pk != actor.pk:
+        require(actor, Action.MANAGE_TEAM)
+        if member.role == User.Role.OWNER and actor.role != User.Role.OWNER:
+            raise Forbidden("Only an owner can change another owner's account.")
+    email = email.strip()
+    errors = [
+        error
+        for error in account_input_errors(email=email, password="x" * 40)
+        if error["field"] == "email"
+    ]
+    if errors:
+        raise InvalidInput(details=errors)
+    if User.objects.filter(email__iexact=email).exclude(pk=member.pk).exists():
+        raise EmailTaken("Another account of the workspace already uses this address.")
+    before = member.email
+    member.email = email
+    member.email_verified_at = None
+    member.save(update_fields=["email", "email_verified_at"])
+    file_member_address(user=member)
+    record_audit_event(
+        action=AuditAction.MEMBER_EMAIL_CHANGED,
+        actor=actor,
+        target=member,
+        ip=ip,
+        details={"before": before, "after": email},
     )
     return member
 

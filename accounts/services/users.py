@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import EmailTaken
 from accounts.models import User
+from accounts.services.member_directory import file_member_address
 from project.errors import InvalidInput, field_error
 
 log = structlog.get_logger(__name__)
@@ -63,5 +64,6 @@ def create_user(
             )
     except IntegrityError:
         raise EmailTaken() from None
+    file_member_address(user=user)
     log.info("user_created", user_id=user.pk, role=role)
     return user

@@ -27,4 +27,6 @@ urlpatterns: list[URLPattern] = [
         name="workspace_send_rate",
     ),
     path("audit/", views.audit_log, name="audit"),
+    path("waitlist/", views.waitlist, name="waitlist"),
+    path("waitlist/export.csv", views.waitlist_export, name="waitlist_export"),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,6 +38,7 @@ from tenants.selectors.console import (
     public_audit_events,
     summarise_workspaces,
 )
+from tenants.selectors.waitlist import search_waitlist, waitlist_csv
 from tenants.services.console import (
     NotStaff,
     check_staff_credentials,
@@ -266,3 +267,30 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "section": "audit",
         },
     )
+
+
+@require_GET
+@staff_only
+def waitlist(request: HttpRequest) -> HttpResponse:
+    """Who joined the waitlist, newest first, searchable by a part of the address."""
+    return _render(
+        request,
+        "console/waitlist.html",
+        {
+            "waitlist": search_waitlist(
+                query=request.GET.get("q", ""), page=request.GET.get("page", 1)
+            ),
+            "section": "waitlist",
+        },
+    )
+
+
+@require_GET
+@staff_only
+def waitlist_export(request: HttpRequest) -> HttpResponse:
+    """The waitlist (or the part the search matches) as CSV, safe to open in a spreadsheet."""
+    response = StreamingHttpResponse(
+        waitlist_csv(query=request.GET.get("q", "")), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="waitlist.csv"'
+    return response  # type: ignore[return-value]  # streamed: the page decorator passes it on

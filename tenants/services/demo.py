@@ -9,6 +9,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.services.member_directory import file_member_address
 from accounts.services.users import create_user
 from crm.services.demo_data import seed_demo_crm
 from outreach.services.demo_data import seed_demo_email
@@ -67,6 +68,7 @@ def seed_demo_workspace() -> Workspace:
             user.set_password(login.password)
             user.is_active = True
             user.save(update_fields=["password", "is_active"])
+            file_member_address(user=user)
         team = list(User.objects.exclude(role=User.Role.OWNER))
         seed_demo_crm(owner=User.objects.get(role=User.Role.OWNER), members=team)
         seed_demo_email()
