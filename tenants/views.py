@@ -5,12 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.authentication import signed_in_user
-from accounts.permissions import Action, can
 from accounts.selectors.team import active_member_count
 from accounts.services.audit import client_ip
-from project.errors import DomainError, Forbidden, InvalidInput, RateLimited
-from project.pages import add_domain_errors, page
+from project.errors import DomainError, InvalidInput, RateLimited
+from project.pages import add_domain_errors
 from project.ratelimit import enforce_rate_limit
 from tenants.forms import SignUpForm
 from tenants.services.signup import sign_up
@@ -47,11 +45,3 @@ def landing(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     context = {"member_count": active_member_count()}
     return render(request, "tenants/home.html", context)
-
-
-@page()
-def settings_index(request: HttpRequest) -> HttpResponse:
-    """/settings/: every setting of the workspace, one card each (admins and owners)."""
-    if not can(signed_in_user(request), Action.MANAGE_API_KEYS):
-        raise Forbidden("Only admins and owners change the workspace's settings.")
-    return render(request, "settings/index.html")
