@@ -30,6 +30,9 @@ _LOGO_READ_LIMIT = 512 * 1024 + 1
 
 
 def _back_to_settings(request: HttpRequest) -> tuple[str, str] | None:
+    # Someone refused the settings is better served by the dashboard than by a way back.
+    if not can(signed_in_user(request), Action.MANAGE_WORKSPACE):
+        return None
     return ("/settings/", "Back to settings")
 
 

@@ -35,6 +35,9 @@ from project.pages import add_domain_errors, page
 
 
 def _back_to_settings(request: HttpRequest) -> tuple[str, str] | None:
+    # Someone refused the settings is better served by the dashboard than by a way back.
+    if not can(signed_in_user(request), Action.MANAGE_PIPELINE):
+        return None
     return ("/settings/", "Back to settings")
 
 

@@ -40,7 +40,22 @@
     });
   }
 
+  // The custom field form: the choices box only for a choice field.
+  function showChoicesForType() {
+    var type = document.querySelector("select[name=field_type]");
+    var choices = document.querySelector("[data-shown-for-type]");
+    if (!type || !choices) {
+      return;
+    }
+    var update = function () {
+      choices.hidden = type.value !== choices.dataset.shownForType;
+    };
+    type.addEventListener("change", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showChoicesForType();
     var list = document.querySelector("[data-stage-list]");
     var status = document.querySelector("[data-reorder-status]");
     if (!list || !status || typeof Sortable === "undefined") {
