@@ -338,7 +338,8 @@ def _confirm_member_action(request: HttpRequest, action: str, member_id: int) ->
             "title": f"Deactivate {name}?",
             "consequences": [
                 f"{member.email} can no longer sign in.",
-                f"Their {held.sessions} open session{pluralize(held.sessions)} end now, and "
+                f"Their {held.sessions} open session{pluralize(held.sessions)} "
+                f"{pluralize(held.sessions, 'ends,end')} now, and "
                 f"their {held.api_keys} API key{pluralize(held.api_keys)} and any API tokens "
                 "stop working for good; reactivating them later does not bring these back.",
                 "The leads and tasks assigned to them stay assigned to them: reassign them "

@@ -140,7 +140,7 @@ def test_deactivation_spells_out_what_ends_before_it_happens(two_workspaces):
 
     text = page_text(confirm)
     assert f"Deactivate {member.email}?" in text
-    assert "Their 1 open session end now" in text
+    assert "Their 1 open session ends now" in text
     assert "their 0 API keys" in text
     with schema_context(alpha.workspace.schema_name):
         assert User.objects.get(pk=member.pk).is_active
