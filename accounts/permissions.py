@@ -5,6 +5,7 @@
 | leads, tasks, messages | yes | yes | yes |
 | campaigns, products, pipeline and custom fields | no | yes | yes |
 | team, API keys         | no  | yes | yes |
+| workspace profile (name, time zone, logo) | no | yes | yes |
 | development outbox (every email, reset links included) | no | yes | yes |
 | billing, delete workspace, transfer ownership | no | no | yes |
 """
@@ -26,6 +27,7 @@ class Action(StrEnum):
     MANAGE_PIPELINE = "manage_pipeline"
     MANAGE_TEAM = "manage_team"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_WORKSPACE = "manage_workspace"
     READ_DEV_OUTBOX = "read_dev_outbox"
     MANAGE_BILLING = "manage_billing"
     TRANSFER_OWNERSHIP = "transfer_ownership"
@@ -39,6 +41,7 @@ ADMIN_ACTIONS = MEMBER_ACTIONS | {
     Action.MANAGE_PIPELINE,
     Action.MANAGE_TEAM,
     Action.MANAGE_API_KEYS,
+    Action.MANAGE_WORKSPACE,
     Action.READ_DEV_OUTBOX,
 }
 OWNER_ACTIONS = frozenset(Action)

@@ -16,7 +16,17 @@ urlpatterns: list[URLPattern] = [
     path("password-reset/confirm/", views.password_reset_confirm, name="password_reset_confirm"),
     path("invite/accept/", views.invitation_accept, name="invitation_accept"),
     path("team/", views.team, name="team"),
-    path("team/invite/", views.team_action, {"action": "invite"}, name="team_invite"),
+    path("team/invite/", views.team_invite, name="team_invite"),
+    path(
+        "team/invitations/<int:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "team/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("team/<int:member_id>/<str:action>/", views.team_action, name="team_action"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),

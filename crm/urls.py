@@ -10,6 +10,7 @@ from crm.pages import leads as lead_pages
 from crm.pages import pipeline as pipeline_pages
 from crm.pages import products as product_pages
 from crm.pages import search as search_pages
+from crm.pages import settings as settings_pages
 from crm.pages import tasks as task_pages
 
 urlpatterns: list[URLPattern] = [
@@ -53,6 +54,20 @@ urlpatterns: list[URLPattern] = [
     path("products/<int:product_id>/", product_pages.product_edit, name="product_edit"),
     path(
         "products/<int:product_id>/archive/", product_pages.product_archive, name="product_archive"
+    ),
+    path("settings/fields/", settings_pages.field_list, name="field_list"),
+    path("settings/fields/<int:field_id>/", settings_pages.field_edit, name="field_edit"),
+    path(
+        "settings/fields/<int:field_id>/delete/", settings_pages.field_delete, name="field_delete"
+    ),
+    path("settings/stages/", settings_pages.stage_list, name="stage_list"),
+    path("settings/stages/reorder/", settings_pages.stage_reorder, name="stage_reorder"),
+    path(
+        "settings/stages/<int:stage_id>/rename/", settings_pages.stage_rename, name="stage_rename"
+    ),
+    path("settings/stages/<int:stage_id>/move/", settings_pages.stage_move, name="stage_move"),
+    path(
+        "settings/stages/<int:stage_id>/delete/", settings_pages.stage_delete, name="stage_delete"
     ),
 ]
 

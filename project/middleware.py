@@ -17,14 +17,18 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import (
+    PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.urls import Resolver404, resolve
+from django_ratelimit.exceptions import Ratelimited
 
+from project import views
 from project.errors import code_for_status, error_response, field_error, wants_json
 from project.views import error_page
 
@@ -222,3 +226,33 @@ class InputCheckMiddleware:
         if wants_json(request):
             return error_response(code, message, status=status, details=details)
         return error_page(request, 400 if status == 422 else status)
+
+
+class FriendlyErrorsMiddleware:
+    """The friendly 403, 404 and 429 pages in every profile, development included.
+
+    With DEBUG on, Django answers a mistyped address or an Http404 with its technical page,
+    which shows a visitor the URL patterns: here those become the same 404 page production
+    shows (JSON in the error shape for API clients). django-ratelimit's refusal becomes the
+    429 page. Real errors are left alone, so development keeps its tracebacks.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            # CommonMiddleware, outside this one, still redirects "/leads" to "/leads/".
+            return views.not_found(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            return views.not_found(request)
+        if isinstance(exception, Ratelimited):
+            return views.too_many_requests(request)
+        if isinstance(exception, PermissionDenied):
+            return views.forbidden(request)
+        return None

@@ -19,7 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from project.errors import DomainError, error_response, wants_json
+from project.errors import DomainError, RateLimited, error_response, wants_json
 
 View = Callable[..., HttpResponse]
 Allow = Callable[[Any], bool]
@@ -56,6 +56,7 @@ def error_page(
     context: dict[str, Any] = {
         "title": title or TITLES.get(status, TITLES[400]),
         "message": message,
+        "status": status,
     }
     if action is not None:
         context.update(action_url=action[0], action_label=action[1])
@@ -70,7 +71,7 @@ def domain_error_page(
     action: tuple[str, str] | None = None,
 ) -> HttpResponse:
     problems = " ".join(detail["message"] for detail in error.details if detail.get("message"))
-    return error_page(
+    response = error_page(
         request,
         status=error.status,
         code=error.code,
@@ -78,6 +79,9 @@ def domain_error_page(
         title=title,
         action=action,
     )
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def page(

@@ -168,6 +168,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "project.middleware.BindUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last: sees the view's Http404 and ratelimit refusals before Django's debug pages do.
+    "project.middleware.FriendlyErrorsMiddleware",
 ]
 
 TEMPLATES = [

@@ -8,7 +8,6 @@ from crm import urls as crm_urls
 from outreach import urls as outreach_urls
 from project.api import build_api
 from tenants import urls as tenants_urls
-from tenants.views import settings_index
 
 api = build_api(
     title="CRM workspace API",
@@ -24,7 +23,7 @@ for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls):
 
 urlpatterns = [
     path("", include("dashboard.urls")),
-    path("settings/", settings_index, name="settings"),
+    path("", include(tenants_urls.workspace_urlpatterns)),
     path("", include("accounts.urls")),
     path("", include("crm.urls")),
     path("", include("outreach.urls")),

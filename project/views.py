@@ -24,6 +24,10 @@ PAGES = {
         "Too large",
         "What you sent is larger than we accept. Send less at a time.",
     ),
+    429: (
+        "Too many requests",
+        "That was a lot of requests in a short time. Wait a minute, then try again.",
+    ),
     500: (
         "Something went wrong",
         "It was logged and we will look at it. Try again in a moment.",
@@ -48,6 +52,12 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return error_page(request, 404)
+
+
+def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    response = error_page(request, 429)
+    response["Retry-After"] = "60"
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -31,3 +31,7 @@ class PublicWorkspaceUntouchable(Conflict):
 
 class ConfirmationMismatch(InvalidInput):
     code = "confirmation_mismatch"
+
+
+class LogoInvalid(InvalidInput):
+    code = "logo_invalid"

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from tenants.time_zones import time_zone_names
+
+LOGO_TYPES = "image/png,image/jpeg,image/gif,image/webp"
+
 
 class SignUpForm(forms.Form):
     name = forms.CharField(
@@ -48,3 +52,28 @@ class FindWorkspaceForm(forms.Form):
         help_text="The address you sign in with.",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
     )
+class WorkspaceProfileForm(forms.Form):
+    name = forms.CharField(label="Workspace name", max_length=100)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Every date and time in the app, for every member, is shown in this zone.",
+    )
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP, at most 512 KB; square images look best.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+        ),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["time_zone"].choices = [  # type: ignore[attr-defined]
+            (name, name.replace("_", " ")) for name in time_zone_names()
+        ]
+
+
+class DeleteWorkspaceForm(forms.Form):
+    confirm_slug = forms.CharField(label="Type the workspace address to confirm", max_length=60)

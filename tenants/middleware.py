@@ -3,7 +3,8 @@
 Replaces django-tenants' TenantMainMiddleware: the lookup is cached (no query once warm),
 the apex is recognised by CRM_BASE_DOMAIN itself, and the failures answer as a person or
 an API client expects: a friendly page or the JSON error shape, 404 for an unknown host,
-403 for a suspended workspace.
+403 for a suspended workspace. Once the workspace is known, its time zone is the active one
+for the rest of the request, so every time a page renders is in it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
+from django.utils import timezone
 
 from project.errors import error_response, wants_json
 from tenants.schemas import use_public_schema, use_workspace_schema
 from tenants.selectors.hosts import normalise_host, workspace_for_host
+from tenants.time_zones import zone_info
 
 
 class WorkspaceMiddleware:
@@ -27,8 +30,10 @@ class WorkspaceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # The connection outlives the request: start every request from the public schema.
+        # The connection and the thread outlive the request: start every request from the
+        # public schema and the platform's zone.
         use_public_schema()
+        timezone.deactivate()
         try:
             host = normalise_host(request.get_host())
         except DisallowedHost:
@@ -65,7 +70,12 @@ class WorkspaceMiddleware:
         if workspace.is_public:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
             set_urlconf(settings.PUBLIC_SCHEMA_URLCONF)
-        return self.get_response(request)
+        else:
+            timezone.activate(zone_info(workspace.time_zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     @staticmethod
     def _refuse(
@@ -78,11 +88,12 @@ class WorkspaceMiddleware:
             "code": code,
             "message": message,
             "host": host,
-            "apex_url": _apex_url(),
+            "apex_url": apex_url(),
         }
         return render(request, "errors/workspace.html", context, status=status)
 
 
-def _apex_url() -> str:
+def apex_url() -> str:
+    """The platform's own site (landing page, sign-up), where a lost visitor starts again."""
     port = f":{settings.CRM_PUBLIC_PORT}" if settings.CRM_PUBLIC_PORT else ""
     return f"{settings.CRM_PUBLIC_SCHEME}://{settings.CRM_BASE_DOMAIN}{port}"

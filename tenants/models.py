@@ -26,6 +26,10 @@ class Workspace(TenantMixin):
     email_send_rate: models.PositiveIntegerField[int | None, int | None] = (
         models.PositiveIntegerField(null=True, blank=True)
     )
+    # An IANA zone name (tenants.time_zones); every page of the workspace shows times in it.
+    time_zone: models.CharField[str, str] = models.CharField(max_length=64, default="UTC")
+    # The uploaded logo's content hash (its bytes are in WorkspaceLogo); empty: no logo.
+    logo_hash: models.CharField[str, str] = models.CharField(max_length=16, blank=True)
 
     # Schemas are made by tenants.services.provisioning inside one transaction, never by save().
     auto_create_schema = False
@@ -50,9 +54,29 @@ class Workspace(TenantMixin):
         return f"{self.slug}.{settings.CRM_BASE_DOMAIN}"
 
     @property
+    def logo_url(self) -> str:
+        """Where the workspace's own domain serves its logo; the hash makes it cacheable."""
+        return f"/workspace-logo/{self.logo_hash}/" if self.logo_hash else ""
+
+    @property
     def url(self) -> str:
         port = f":{settings.CRM_PUBLIC_PORT}" if settings.CRM_PUBLIC_PORT else ""
         return f"{settings.CRM_PUBLIC_SCHEME}://{self.primary_host}{port}"
+
+
+class WorkspaceLogo(models.Model):
+    """A workspace's logo image, kept apart from Workspace so that the cached host lookup
+    never carries its bytes. Served by the workspace's own domain only."""
+
+    workspace: models.OneToOneField[Workspace, Workspace] = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, primary_key=True, related_name="logo"
+    )
+    content_type: models.CharField[str, str] = models.CharField(max_length=32)
+    content: models.BinaryField[bytes, bytes] = models.BinaryField()
+    updated_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"logo of {self.workspace_id}"
 
 
 class Domain(DomainMixin):

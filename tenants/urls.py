@@ -3,7 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from ninja import Router
 
-from tenants import api
+from tenants import api, pages
 from tenants.console import views as console_views
 from tenants.views import find_workspace, landing, pricing, signup, waitlist
 
@@ -16,6 +16,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/", include("tenants.console.urls")),
     # base.html's "Sign out" posts to the name "logout" on every host; here it is the console's.
     path("console/logout/", console_views.sign_out, name="logout"),
+]
+
+# The workspace's own settings pages, on its domain (project.urls_tenant includes them).
+workspace_urlpatterns: list[URLPattern | URLResolver] = [
+    path("settings/", pages.settings_index, name="settings"),
+    path("settings/workspace/", pages.workspace_profile, name="workspace_profile"),
+    path("settings/danger/", pages.danger_zone, name="danger_zone"),
+    path("workspace-logo/<str:logo_hash>/", pages.logo, name="workspace_logo"),
 ]
 
 # The apex API (self-serve sign-up) and the workspace API's own resource.

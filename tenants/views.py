@@ -5,12 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.authentication import signed_in_user
-from accounts.permissions import Action, can
 from accounts.services.audit import client_ip
 from billing.selectors.plans import plans_on_sale
-from project.errors import DomainError, Forbidden, InvalidInput, RateLimited
-from project.pages import add_domain_errors, page
+from project.errors import DomainError, InvalidInput, RateLimited
+from project.pages import add_domain_errors
 from project.ratelimit import enforce_rate_limit
 from tenants.forms import FindWorkspaceForm, SignUpForm, WaitlistForm
 from tenants.services.find_workspace import email_workspace_links
@@ -117,11 +115,3 @@ def find_workspace(request: HttpRequest) -> HttpResponse:
         add_domain_errors(form, error.details)
         return render(request, "tenants/find_workspace.html", context, status=422)
     return render(request, "tenants/find_workspace.html", {**context, "sent_to": email})
-
-
-@page()
-def settings_index(request: HttpRequest) -> HttpResponse:
-    """/settings/: every setting of the workspace, one card each (admins and owners)."""
-    if not can(signed_in_user(request), Action.MANAGE_API_KEYS):
-        raise Forbidden("Only admins and owners change the workspace's settings.")
-    return render(request, "settings/index.html")

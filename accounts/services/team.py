@@ -237,3 +237,57 @@ def transfer_ownership(*, actor: User, new_owner_id: int, ip: str | None = None)
         details={"from": actor.email, "to": new_owner.email},
     )
     return new_owner
+
+
+def _open_invitation(invitation_id: int) -> OneTimeToken:
+    invitation = (
+        OneTimeToken.objects.select_for_update()
+        .filter(pk=invitation_id, purpose=OneTimeToken.Purpose.INVITATION, used_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("No pending invitation with this id.")
+    return invitation
+
+
+@transaction.atomic
+def resend_invitation(
+    *, actor: User, invitation_id: int, base_url: str, ip: str | None = None
+) -> OneTimeToken:
+    """Email a fresh 7-day link for a pending (or expired) invitation, same address and
+    role; the old link stops working. Raises Forbidden, NotFound, EmailTaken."""
+    require(actor, Action.MANAGE_TEAM)
+    old = _open_invitation(invitation_id)
+    if User.objects.filter(email__iexact=old.email).exists():
+        raise EmailTaken("This person is already a member of the workspace.")
+    email, role = old.email, old.role or User.Role.MEMBER
+    old.delete()
+    raw, invitation = issue_one_time_token(
+        purpose=OneTimeToken.Purpose.INVITATION, email=email, role=role, created_by=actor
+    )
+    send_invitation_email(email=email, inviter=actor, url=f"{base_url}/invite/accept/?token={raw}")
+    record_audit_event(
+        action=AuditAction.INVITATION_RESENT,
+        actor=actor,
+        ip=ip,
+        details={"email": email, "role": role},
+    )
+    return invitation
+
+
+@transaction.atomic
+def revoke_invitation(*, actor: User, invitation_id: int, ip: str | None = None) -> OneTimeToken:
+    """Withdraw a pending invitation: its link stops working at once. Returns the removed
+    invitation. Raises Forbidden, NotFound."""
+    require(actor, Action.MANAGE_TEAM)
+    invitation = _open_invitation(invitation_id)
+    email, role = invitation.email, invitation.role
+    invitation.delete()
+    record_audit_event(
+        action=AuditAction.INVITATION_REVOKED,
+        actor=actor,
+        ip=ip,
+        details={"email": email, "role": role},
+    )
+    invitation.email, invitation.role = email, role
+    return invitation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
@@ -62,6 +63,27 @@ def find_one_time_token(*, purpose: str, raw: str) -> OneTimeToken | None:
         .select_related("user")
         .first()
     )
+
+
+class InvitationState(StrEnum):
+    USABLE = "usable"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # never issued here, withdrawn, or replaced by a newer one
+
+
+def invitation_state(raw: str) -> InvitationState:
+    """What an invitation link is now, so its page can say so truthfully."""
+    invitation = OneTimeToken.objects.filter(
+        purpose=OneTimeToken.Purpose.INVITATION, token_hash=hash_secret(raw or "")
+    ).first()
+    if invitation is None:
+        return InvitationState.UNKNOWN
+    if invitation.used_at is not None:
+        return InvitationState.USED
+    if invitation.expires_at <= timezone.now():
+        return InvitationState.EXPIRED
+    return InvitationState.USABLE
 
 
 @transaction.atomic

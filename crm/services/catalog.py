@@ -11,7 +11,9 @@ from django.db import models, transaction
 from accounts.models import User
 from accounts.permissions import Action, require
 from crm.events import RecordEvent
-from crm.models import CustomFieldDefinition, PipelineStage, Product
+from crm.models import CustomFieldDefinition, Lead, PipelineStage, Product
+from crm.selectors.records import get_record
+from crm.services.bulk import BulkAction, run_bulk_action
 from crm.services.events import record_event
 from crm.services.records import create_record, delete_record, update_record
 from project.errors import InvalidInput, field_error
@@ -180,8 +182,27 @@ def update_stage(*, actor: User | None, stage_id: int, changes: dict[str, Any]) 
     )
 
 
-def delete_stage(*, actor: User | None, stage_id: int) -> None:
-    """Delete a stage; its leads keep their data and lose only the stage."""
+@transaction.atomic
+def delete_stage(*, actor: User | None, stage_id: int, move_leads_to: int | None = None) -> int:
+    """Delete a stage and return how many leads it held. They move to the stage
+    `move_leads_to` (each move on its lead's timeline) or, when it is None, keep all their
+    data and lose only the stage. Raises NotFound, InvalidInput, Forbidden."""
+    if actor is not None:
+        require(actor, Action.MANAGE_PIPELINE)
+    stage = get_record(PipelineStage, stage_id)
+    if move_leads_to is not None and (
+        move_leads_to == stage.pk or not PipelineStage.objects.filter(pk=move_leads_to).exists()
+    ):
+        raise InvalidInput(
+            details=[
+                field_error("move_leads_to", "unknown_stage", "Choose another existing stage.")
+            ]
+        )
+    lead_ids = list(Lead.objects.filter(stage=stage).values_list("pk", flat=True))
+    if move_leads_to is not None and lead_ids:
+        run_bulk_action(
+            actor=actor, action=BulkAction.MOVE_STAGE, value=move_leads_to, ids=lead_ids
+        )
     delete_record(
         PipelineStage,
         actor=actor,
@@ -189,6 +210,7 @@ def delete_stage(*, actor: User | None, stage_id: int) -> None:
         record_id=stage_id,
         fields=["name"],
     )
+    return len(lead_ids)
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0006_pending_send_moves_to_mail"),
+        ("tenants", "0007_clone_schema_copies_triggers"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0004_message_delivery_state_moved_to_outreach"),
+        ("crm", "0006_lead_table"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

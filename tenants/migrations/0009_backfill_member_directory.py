@@ -40,5 +40,5 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenants", "0007_waitlist_member_directory")]
+    dependencies = [("tenants", "0008_waitlist_member_directory")]
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

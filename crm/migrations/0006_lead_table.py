@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0004_message_delivery_state_moved_to_outreach"),
+        ("crm", "0005_lead_tallies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
