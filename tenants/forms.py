@@ -52,6 +52,8 @@ class FindWorkspaceForm(forms.Form):
         help_text="The address you sign in with.",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
     )
+
+
 class WorkspaceProfileForm(forms.Form):
     name = forms.CharField(label="Workspace name", max_length=100)
     time_zone = forms.ChoiceField(
