@@ -379,3 +379,23 @@ class LeadImport(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.status})"
+
+
+class LeadTag(models.Model):
+    """The workspace's tag catalogue: every tag a lead has been given, kept by the services
+    that write tags, so suggestions read a few hundred rows rather than unnest every lead."""
+
+    name = models.CharField(max_length=50, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Suggestions match a prefix (LIKE 'we%'), which needs the pattern operator class.
+            models.Index(
+                fields=["name"], name="crm_leadtag_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,44 @@
+"""The tag catalogue that a lead page's suggestions read, filled from the tags leads already
+have (one pass over the leads, once)."""
+
+import django.utils.timezone
+from django.db import migrations, models
+
+FILL = """
+INSERT INTO crm_leadtag (name, created_at)
+SELECT DISTINCT tag, now() FROM crm_lead, unnest(tags) AS tag
+ON CONFLICT (name) DO NOTHING
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("crm", "0004_message_delivery_state_moved_to_outreach"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="LeadTag",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+            ],
+            options={
+                "ordering": ["name"],
+                "indexes": [
+                    models.Index(
+                        fields=["name"],
+                        name="crm_leadtag_prefix_idx",
+                        opclasses=["varchar_pattern_ops"],
+                    )
+                ],
+            },
+        ),
+        migrations.RunSQL(FILL, migrations.RunSQL.noop),
+    ]
