@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -110,7 +111,8 @@ def _done(
     messages.success(request, message)
     if not _is_htmx(request):
         return redirect("lead_detail", lead.pk)
-    response = render(request, partial, {"lead": lead, **context})
+    response = render(request, partial, {"lead": lead, "oob": True, **context})
+    response.write(render_to_string("crm/lead/_toasts.html", request=request))
     response["HX-Trigger"] = CHANGED
     return response
 

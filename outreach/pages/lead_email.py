@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.authentication import signed_in_user
@@ -94,6 +95,7 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
             response = render(
                 request, partial, _form_context(request, lead, LeadEmailForm(), sent=message)
             )
+            response.write(render_to_string("crm/lead/_toasts.html", request=request))
             response["HX-Trigger"] = CHANGED
             return response
     status = 422 if _is_htmx(request) or not refusal else 409
