@@ -24,6 +24,12 @@ FIELD_LABELS = {
     "notes": "notes",
     "consent": "consent",
 }
+# How an unsubscribe arrived, as outreach records it in the event's `via`.
+UNSUBSCRIBED_VIA = {
+    "page": "On the unsubscribe page",
+    "one_click": "With the unsubscribe button of their mail app",
+    "postmark": "Through Postmark's unsubscribe link",
+}
 CHANNEL_ICONS = {"email": "mail", "call": "phone", "meeting": "calendar", "note": "note"}
 
 
@@ -121,7 +127,8 @@ def _event(item: TimelineItem, event: EventLog, names: Names) -> Shown:
     title = event_summary(event.verb)
     lines = [f"“{changes['subject']}”"] if changes.get("subject") else []
     if changes.get("via"):
-        lines.append(f"Via {str(changes['via']).replace('_', ' ')}")
+        via = str(changes["via"])
+        lines.append(UNSUBSCRIBED_VIA.get(via, f"Via {via.replace('_', ' ')}"))
     if changes.get("reason"):
         lines.append(f"Reason: {str(changes['reason']).replace('_', ' ')}")
     return Shown(
