@@ -309,6 +309,12 @@ class Task(models.Model):
                 fields=["due_at"], condition=Q(done_at__isnull=True), name="crm_task_open_due_idx"
             ),
             models.Index(fields=["lead", "-created_at"], name="crm_task_lead_idx"),
+            # A lead's open tasks, soonest due first (its page's Open tasks).
+            models.Index(
+                fields=["lead", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="crm_task_lead_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

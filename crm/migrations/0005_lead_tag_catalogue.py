@@ -1,5 +1,5 @@
 """The tag catalogue that a lead page's suggestions read, filled from the tags leads already
-have (one pass over the leads, once)."""
+have (one pass over the leads, once), and an index for a lead's open tasks by due time."""
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -41,4 +41,12 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(FILL, migrations.RunSQL.noop),
+        migrations.AddIndex(
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("done_at__isnull", True)),
+                fields=["lead", "due_at"],
+                name="crm_task_lead_open_idx",
+            ),
+        ),
     ]
