@@ -342,6 +342,12 @@ class Task(models.Model):
                 condition=Q(done_at__isnull=True),
                 name="crm_task_open_assignee_idx",
             ),
+            # A lead's open tasks, soonest due first (its page's Open tasks).
+            models.Index(
+                fields=["lead", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="crm_task_lead_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -455,3 +461,21 @@ class LeadStageTally(models.Model):
 
     def __str__(self) -> str:
         return f"stage {self.stage_id} {self.source}/{self.status}: {self.count}"
+class LeadTag(models.Model):
+    """The workspace's tag catalogue: every tag a lead has been given, kept by the services
+    that write tags, so suggestions read a few hundred rows rather than unnest every lead."""
+
+    name = models.CharField(max_length=50, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Suggestions match a prefix (LIKE 'we%'), which needs the pattern operator class.
+            models.Index(
+                fields=["name"], name="crm_leadtag_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,7 @@ from ninja import Router
 from outreach import webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
-from outreach.pages import campaigns, email_settings, sending_identity, unsubscribe
+from outreach.pages import campaigns, email_settings, lead_email, sending_identity, unsubscribe
 
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
@@ -33,6 +33,13 @@ urlpatterns: list[URLPattern] = [
         "campaigns/<int:campaign_id>/<slug:action>/",
         campaigns.campaign_action,
         name="campaign_action",
+    ),
+    path("leads/<int:lead_id>/email/", lead_email.lead_email, name="lead_email"),
+    path("leads/<int:lead_id>/email/state/", lead_email.lead_email_state, name="lead_email_state"),
+    path(
+        "leads/<int:lead_id>/email/suppress/",
+        lead_email.lead_email_suppress,
+        name="lead_email_suppress",
     ),
     path("settings/email/", email_settings.email_settings, name="email_settings"),
     path(

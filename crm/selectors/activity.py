@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.models import EventLog, Lead, Message, Task
+from crm.selectors.timeline import TimelineItem, timeline_page
 
 
 def filter_tasks(
@@ -84,8 +85,14 @@ def event_summary(verb: str) -> str:
 
 def lead_timeline(lead: Lead, *, limit: int) -> list[TimelineEntry]:
     """Messages, events and tasks of one lead, newest first (payments join later)."""
-    entries = [
-        TimelineEntry(
+    return [timeline_entry(item) for item in timeline_page(lead, limit=limit).items]
+
+
+def timeline_entry(item: TimelineItem) -> TimelineEntry:
+    """One entry of the timeline as the API words it."""
+    if item.kind == "message":
+        m = item.record
+        return TimelineEntry(
             "message",
             m.pk,
             m.occurred_at,
@@ -93,22 +100,16 @@ def lead_timeline(lead: Lead, *, limit: int) -> list[TimelineEntry]:
             f"{m.get_channel_display().lower()}: {m.subject or m.body[:80]}",
             {"channel": m.channel, "direction": m.direction, "status": m.status},
         )
-        for m in lead.messages.order_by("-occurred_at")[:limit]
-    ]
-    entries += [
-        TimelineEntry(
+    if item.kind == "event":
+        e = item.record
+        return TimelineEntry(
             "event", e.pk, e.at, event_summary(e.verb), {"verb": e.verb, "changes": e.changes}
         )
-        for e in filter_events(object_type="lead", object_id=lead.pk).order_by("-at")[:limit]
-    ]
-    entries += [
-        TimelineEntry(
-            "task",
-            t.pk,
-            t.created_at,
-            f"Task: {t.title}",
-            {"due_at": t.due_at.isoformat() if t.due_at else None, "done": t.done_at is not None},
-        )
-        for t in lead.tasks.order_by("-created_at")[:limit]
-    ]
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+    t = item.record
+    return TimelineEntry(
+        "task",
+        t.pk,
+        t.created_at,
+        f"Task: {t.title}",
+        {"due_at": t.due_at.isoformat() if t.due_at else None, "done": t.done_at is not None},
+    )

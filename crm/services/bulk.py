@@ -14,6 +14,7 @@ from accounts.permissions import Action, require
 from crm.events import RecordEvent
 from crm.models import EventLog, Lead, PipelineStage
 from crm.selectors.leads import LeadFilter, filter_leads
+from crm.services.tag_catalogue import forget_unused_tags, remember_tags
 from project.errors import InvalidInput, field_error
 
 
@@ -94,6 +95,7 @@ def run_bulk_action(
                 [now, tags, target],
             )
             changes = {"tags": {"added": tags}}
+            remember_tags(tags)
         elif action == BulkAction.UNTAG:
             tags = _tags(value)
             cursor.execute(
@@ -102,6 +104,7 @@ def run_bulk_action(
                 [now, tags, target],
             )
             changes = {"tags": {"removed": tags}}
+            forget_unused_tags(tags)
         elif action == BulkAction.ASSIGN_OWNER:
             if value is not None and not User.objects.filter(pk=value, is_active=True).exists():
                 raise InvalidInput(

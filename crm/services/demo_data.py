@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from crm.events import RecordEvent
 from crm.models import EventLog, Lead, Message, PipelineStage, Product, Task
+from crm.services.tag_catalogue import remember_tags
 
 DEMO_LEADS = 2000
 FIRST = [
@@ -195,6 +196,7 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
             )
         )
     Lead.objects.bulk_create(leads, batch_size=1000)
+    remember_tags(tag for lead in leads for tag in lead.tags)
     messages, tasks, events = [], [], []
     for lead in leads:
         events.append(

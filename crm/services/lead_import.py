@@ -27,6 +27,7 @@ from crm.services.lead_import_rows import (
     resolve_mapping,
     rows_with_nul,
 )
+from crm.services.tag_catalogue import remember_tags_of_table
 from project.celery import queue_job
 from project.errors import InvalidInput, field_error
 
@@ -112,6 +113,8 @@ def write_rows(
             {"now": now, "actor": actor.pk if actor else None, "import_id": import_id},
         )
         created, updated = cursor.fetchone()
+        if "tags" in mapped:
+            remember_tags_of_table("lead_import_rows")
         # ON COMMIT DROP covers a crash; an enclosing transaction may import again first.
         cursor.execute("DROP TABLE lead_import_rows")
     return created, updated, len(rows) - created - updated

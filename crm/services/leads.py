@@ -18,6 +18,7 @@ from crm.lead_fields import EDITABLE_FIELDS, PLAIN_TEXT_FIELDS
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from crm.selectors.leads import get_lead
 from crm.services.events import diff, record_event, snapshot
+from crm.services.tag_catalogue import forget_unused_tags, remember_tags
 from project.errors import InvalidInput, NotFound, field_error
 
 MAX_TAGS = 50
@@ -164,6 +165,7 @@ def create_lead(*, actor: User | None, **values: Any) -> Lead:
     except IntegrityError:
         _check_identity(lead)  # lost a race on the email: say which lead has it
         raise
+    remember_tags(lead.tags)
     record_event(
         actor=actor,
         verb=RecordEvent.CREATED,
@@ -192,6 +194,9 @@ def update_lead(*, actor: User | None, lead_id: int, changes: dict[str, Any]) ->
     lead.updated_at = timezone.now()
     lead.save()
     changed = diff(before, snapshot(lead, fields))
+    if "tags" in changed:
+        remember_tags(lead.tags)
+        forget_unused_tags(set(before["tags"]) - set(lead.tags))
     if changed:
         record_event(actor=actor, verb=RecordEvent.UPDATED, obj=lead, changes=changed)
     return lead
@@ -210,3 +215,4 @@ def delete_lead(*, actor: User | None, lead_id: int) -> None:
         changes={field: {"before": value, "after": None} for field, value in gone.items()},
     )
     lead.delete()
+    forget_unused_tags(lead.tags)

@@ -74,7 +74,8 @@ def test_adding_a_lead_opens_its_page_and_records_the_event(make_workspace) -> N
 
     assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
     assert lead.email == "ADA@x.example" and lead.tags == ["vip", "webinar"]
-    assert "ADA@x.example" in shown and "Referral" in shown and "vip, webinar" in shown
+    assert "ADA@x.example" in shown and "Referral" in shown
+    assert "vip" in shown and "webinar" in shown
     assert "Lead created" in shown
 
 
