@@ -461,6 +461,8 @@ class LeadStageTally(models.Model):
 
     def __str__(self) -> str:
         return f"stage {self.stage_id} {self.source}/{self.status}: {self.count}"
+
+
 class LeadTag(models.Model):
     """The workspace's tag catalogue: every tag a lead has been given, kept by the services
     that write tags, so suggestions read a few hundred rows rather than unnest every lead."""
