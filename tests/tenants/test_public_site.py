@@ -30,7 +30,7 @@ def test_landing_page_says_what_the_product_does_and_prices_the_free_plan(apex_c
     for words in ("Leads", "Pipeline", "Email campaigns", "Tasks", "Products", "REST API"):
         assert words in text
     assert "Never sends the same email twice" in text
-    assert "Create your free workspace" in text
+    assert "Create your workspace" in text
     assert 'id="pricing"' in response.text
     assert "Free" in text and "$0 / month" in text
     assert "2 team seats" in text and "1,000 leads" in text and "2,500 emails a month" in text
