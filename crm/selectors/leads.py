@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from crm.models import Lead, lead_search_expression
+from crm.selectors.analytics import lead_totals
 from project.errors import NotFound
 
 # Each sort has an index on (field, id), scanned forwards or backwards (migration 0005).
@@ -78,24 +78,15 @@ def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
 
 
 def count_matching(leads: QuerySet[Lead], *, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many leads match, counting at most `cap` + 1 rows: (count, whether it is exact).
-    Past the cap the count is the table's estimate when nothing filters it."""
+    """How many leads match: (count, whether it is exact). Every lead: the exact total from
+    the stage tally the database keeps with each change (crm.LeadStageTally, a few hundred
+    rows). A filter: at most `cap` + 1 rows are counted."""
+    if not leads.query.where:
+        return int(lead_totals()["total"]), True
     counted = leads.order_by()[: cap + 1].count()
     if counted <= cap:
         return counted, True
-    if not leads.query.where:
-        return max(estimated_lead_count(), cap + 1), False
     return cap, False
-
-
-def estimated_lead_count() -> int:
-    """PostgreSQL's estimate of the leads in this workspace (kept by ANALYZE/autovacuum)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Lead._meta.db_table]
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row and row[0] and row[0] > 0 else 0
 
 
 def lead_table_name() -> str:

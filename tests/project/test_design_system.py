@@ -83,3 +83,17 @@ def test_global_search_finds_leads_of_this_workspace_only(two_workspaces) -> Non
     assert "No lead matches" in none
     assert "Adam" in from_beta and "Lovelace" not in from_beta
     assert Client().get("/search/", {"q": "ada"}, HTTP_HOST=alpha.host).status_code == 302
+
+
+def test_no_template_comment_spans_lines() -> None:
+    """Django's {# #} ends at the line's end: a longer one shows its text on the page."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    open_comments = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "{#" in line and "#}" not in line.split("{#", 1)[1]
+    ]
+    assert open_comments == []
