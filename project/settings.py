@@ -128,9 +128,6 @@ ROOT_URLCONF = "project.urls_tenant"
 # New workspaces are cloned from this schema, kept at the latest migration (tenants.provisioning).
 TENANT_BASE_SCHEMA = "workspace_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
-# One SET search_path per connection and schema instead of one before every query: half the
-# round trips of every page (django-tenants clears it on each schema switch and rollback).
-TENANT_LIMIT_SET_CALLS = True
 CRM_RESERVED_SLUGS = frozenset(
     [
         "www",
