@@ -87,7 +87,7 @@ def test_a_new_coach_runs_their_business_from_the_browser(
             ada = Lead.objects.get(email="ada@journey.example")
             assert ada.stage is not None and ada.stage.name == "Qualified"
             assert EventLog.objects.filter(
-                entity_type="lead", entity_id=ada.pk, action="updated"
+                object_type="lead", object_id=ada.pk, verb="updated", changes__has_key="stage"
             ).exists()
             assert Task.objects.get(lead=ada).done_at is not None
             assert Lead.objects.filter(tags__contains=["vip"]).count() == 3
@@ -104,13 +104,15 @@ def _journey(port: int, slug: str, postmark: FakePostmark, bad: Path, fixed: Pat
         _add_a_lead(page, base)
         _import_with_one_bad_row(page, base, bad, fixed)
         _tag_in_bulk(page, base)
-        _move_on_the_board(page, base)
+        lead_path = _move_on_the_board(page, base)
         _add_and_complete_a_task(page, base)
         _send_a_campaign(page, base)
-        received = postmark.accepted_to()
-        assert len(received) == 7 and len(set(received)) == 7  # each lead once
+        # The campaign reached each of the 7 leads once (the owner's own address also got the
+        # sign-up's confirmation email).
+        received = [to for to in postmark.accepted_to() if not to.startswith("grace@")]
+        assert len(received) == 7 and len(set(received)) == 7
         _dashboard_numbers(page, base)
-        _phone_width(page, base)
+        _phone_width(page, base, lead_path)
 
 
 def _shot(page: Page, name: str) -> None:
@@ -202,18 +204,19 @@ def _tag_in_bulk(page: Page, base: str) -> None:
     _shot(page, "05-leads-tagged")
 
 
-def _move_on_the_board(page: Page, base: str) -> None:
+def _move_on_the_board(page: Page, base: str) -> str:
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Pipeline").click()
     page.wait_for_url(f"{base}/pipeline/")
     page.get_by_label("Move Ada Lovelace to").select_option(label="Qualified")
     page.get_by_role("button", name="Move Ada Lovelace").click()
-    expect(page.locator(".board-column", has_text="Qualified")).to_contain_text("Ada Lovelace")
+    expect(page.get_by_role("region", name="Qualified")).to_contain_text("Ada Lovelace")
     _shot(page, "06-board")
     page.reload()
     page.locator(".board-card", has_text="Ada Lovelace").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
     expect(page.locator("#lead-timeline")).to_contain_text("Qualified")
     _shot(page, "07-lead-timeline")
+    return page.url.removeprefix(base)
 
 
 def _add_and_complete_a_task(page: Page, base: str) -> None:
@@ -261,14 +264,12 @@ def _dashboard_numbers(page: Page, base: str) -> None:
     _shot(page, "10-dashboard")
 
 
-def _phone_width(page: Page, base: str) -> None:
+def _phone_width(page: Page, base: str, lead_path: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{base}/leads/?q=ada")
-    lead_url = page.locator("table.leads tbody a").first.get_attribute("href")
     paths = [
         "/",
         "/leads/",
-        str(lead_url),
+        lead_path,
         "/leads/import/",
         "/pipeline/",
         "/tasks/",
