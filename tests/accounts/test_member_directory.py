@@ -169,7 +169,7 @@ def test_the_migration_backfills_the_active_accounts_of_existing_workspaces(
         User.objects.filter(pk=gone.pk).update(is_active=False)
     MemberAddress.objects.all().delete()  # a database from before the directory
 
-    migration = importlib.import_module("tenants.migrations.0008_backfill_member_directory")
+    migration = importlib.import_module("tenants.migrations.0009_backfill_member_directory")
     migration.backfill(apps, SimpleNamespace(connection=connection))
 
     assert slugs_for("sam@shared.example") == ["alpha"]

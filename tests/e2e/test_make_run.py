@@ -158,6 +158,7 @@ def test_newcomer_signs_in_to_the_demo_workspace_and_ctrl_c_stops_everything(
         # The demo has leads: its dashboard, not the first steps.
         assert page.get_by_role("heading", name="Dashboard").is_visible()
         assert "Total leads 2,000" in " ".join(page.inner_text("main").split())
+        page.locator(".user-menu summary").click()  # the user menu names who is signed in
         assert email in page.inner_text(".user-menu")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "demo-home.png"), full_page=True)
