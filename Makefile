@@ -59,6 +59,8 @@ bench: install
 	$(PY) bench/leads_list.py
 	$(PY) bench/lead_import.py
 	$(PY) bench/campaign_send.py
+	$(PY) bench/pages.py
+	$(PY) bench/find_workspace.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules

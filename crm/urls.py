@@ -68,6 +68,7 @@ urlpatterns: list[URLPattern] = [
     path("tasks/", task_pages.task_list, name="task_list"),
     path("tasks/new/", task_pages.task_new, name="task_new"),
     path("tasks/lead-picker/", task_pages.lead_picker, name="task_lead_picker"),
+    path("tasks/<int:task_id>/", task_pages.task_detail, name="task_detail"),
     path("tasks/<int:task_id>/complete/", task_pages.task_complete, name="task_complete"),
     path("tasks/<int:task_id>/reopen/", task_pages.task_reopen, name="task_reopen"),
     path("tasks/<int:task_id>/assign/", task_pages.task_assign, name="task_assign"),

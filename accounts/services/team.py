@@ -70,18 +70,27 @@ def invite_member(
     ]
     if errors:
         raise InvalidInput(details=errors)
+    _refuse_a_member(email)
+    return _send_invitation(
+        actor=actor, email=email, role=role, base_url=base_url, ip=ip,
+        action=AuditAction.MEMBER_INVITED,
+    )  # fmt: skip
+
+
+def _refuse_a_member(email: str) -> None:
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken("This person is already a member of the workspace.")
+
+
+def _send_invitation(
+    *, actor: User, email: str, role: str, base_url: str, ip: str | None, action: AuditAction
+) -> OneTimeToken:
+    """Issue a 7-day invitation link, email it and audit it (invited or resent)."""
     raw, invitation = issue_one_time_token(
         purpose=OneTimeToken.Purpose.INVITATION, email=email, role=role, created_by=actor
     )
     send_invitation_email(email=email, inviter=actor, url=f"{base_url}/invite/accept/?token={raw}")
-    record_audit_event(
-        action=AuditAction.MEMBER_INVITED,
-        actor=actor,
-        ip=ip,
-        details={"email": email, "role": role},
-    )
+    record_audit_event(action=action, actor=actor, ip=ip, details={"email": email, "role": role})
     return invitation
 
 
@@ -258,21 +267,13 @@ def resend_invitation(
     role; the old link stops working. Raises Forbidden, NotFound, EmailTaken."""
     require(actor, Action.MANAGE_TEAM)
     old = _open_invitation(invitation_id)
-    if User.objects.filter(email__iexact=old.email).exists():
-        raise EmailTaken("This person is already a member of the workspace.")
+    _refuse_a_member(old.email)
     email, role = old.email, old.role or User.Role.MEMBER
     old.delete()
-    raw, invitation = issue_one_time_token(
-        purpose=OneTimeToken.Purpose.INVITATION, email=email, role=role, created_by=actor
-    )
-    send_invitation_email(email=email, inviter=actor, url=f"{base_url}/invite/accept/?token={raw}")
-    record_audit_event(
+    return _send_invitation(
+        actor=actor, email=email, role=role, base_url=base_url, ip=ip,
         action=AuditAction.INVITATION_RESENT,
-        actor=actor,
-        ip=ip,
-        details={"email": email, "role": role},
-    )
-    return invitation
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from accounts.selectors.team import team_members
 from crm.models import Task
 from crm.pages.common import workspace_page
 from crm.selectors.leads import find_lead
+from crm.selectors.records import get_record
 from crm.selectors.task_lists import (
     SHOWN,
     lead_choices,
@@ -194,3 +195,12 @@ def task_assign(request: HttpRequest, task_id: int) -> HttpResponse:
     )
     who = task.assignee.display_name if task.assignee else "nobody"
     return _back(request, task, _tab(request, user), f"“{task.title}” is assigned to {who}.")
+
+
+@workspace_page
+@require_GET
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A task's own address: what it is, who has it, when it is due, its lead; another
+    workspace's task id is the 404 page."""
+    task = get_record(Task, task_id)
+    return render(request, "crm/tasks/detail.html", {"task": task, "now": timezone.now()})

@@ -99,6 +99,34 @@
     }
   });
 
+  // A toast from a page script (a drag on the board, a quick task action): the same markup
+  // as the server's messages. Errors stay until dismissed; the rest go after a few seconds.
+  window.showToast = function (text, kind) {
+    var box = document.querySelector(".toasts");
+    if (!box) {
+      return;
+    }
+    kind = kind || "success";
+    var item = document.createElement("div");
+    item.className = "toast " + kind;
+    item.setAttribute("role", kind === "error" ? "alert" : "status");
+    var words = document.createElement("span");
+    words.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    item.appendChild(words);
+    item.appendChild(close);
+    box.appendChild(item);
+    if (kind !== "error") {
+      window.setTimeout(function () {
+        item.remove();
+      }, 5000);
+    }
+  };
+
   // Success toasts go away by themselves after a few seconds; errors stay until dismissed.
   function hideToasts(root) {
     root.querySelectorAll(".toast[data-autohide]").forEach(function (toast) {

@@ -16,31 +16,10 @@
   }
 
   function toast(text, kind) {
-    var box = document.querySelector(".toasts");
     if (status) {
       status.textContent = text;
     }
-    if (!box) {
-      return;
-    }
-    var item = document.createElement("div");
-    item.className = "toast " + kind;
-    item.setAttribute("role", kind === "error" ? "alert" : "status");
-    var words = document.createElement("span");
-    words.textContent = text;
-    var close = document.createElement("button");
-    close.type = "button";
-    close.setAttribute("data-dismiss", "");
-    close.setAttribute("aria-label", "Dismiss");
-    close.textContent = "×";
-    item.appendChild(words);
-    item.appendChild(close);
-    box.appendChild(item);
-    if (kind !== "error") {
-      window.setTimeout(function () {
-        item.remove();
-      }, 4000);
-    }
+    window.showToast(text, kind);
   }
 
   function bump(key, by) {

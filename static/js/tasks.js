@@ -4,23 +4,7 @@
   "use strict";
 
   function toast(text) {
-    var box = document.querySelector(".toasts");
-    if (!box) {
-      return;
-    }
-    var item = document.createElement("div");
-    item.className = "toast error";
-    item.setAttribute("role", "alert");
-    var words = document.createElement("span");
-    words.textContent = text;
-    var close = document.createElement("button");
-    close.type = "button";
-    close.setAttribute("data-dismiss", "");
-    close.setAttribute("aria-label", "Dismiss");
-    close.textContent = "×";
-    item.appendChild(words);
-    item.appendChild(close);
-    box.appendChild(item);
+    window.showToast(text, "error");
   }
 
   document.addEventListener("htmx:responseError", function (event) {

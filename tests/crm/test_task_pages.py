@@ -177,3 +177,26 @@ def test_another_workspaces_task_is_a_404_and_stays_as_it_was(two_workspaces) ->
     assert assigned.status_code == 404
     assert "Secret" not in listed
     assert _task_row(alpha, task_id).done_at is None
+
+
+def test_a_task_has_its_own_page_and_another_workspace_s_task_is_a_404(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    due = timezone.now() - timedelta(hours=1)
+    task_id = _task(
+        alpha, title="Send the syllabus", notes="The spring one", due_at=due.isoformat()
+    )
+    owner = alpha.signed_in_client()
+
+    shown = owner.get(f"/tasks/{task_id}/")
+    listed = owner.get("/tasks/?tab=all").content.decode()
+    done = owner.post(f"/tasks/{task_id}/complete/", {"tab": "all"})
+    after = page_text(owner.get(f"/tasks/{task_id}/"))
+    from_beta = beta.signed_in_client().get(f"/tasks/{task_id}/")
+
+    assert shown.status_code == 200
+    text = page_text(shown)
+    assert "Send the syllabus" in text and "The spring one" in text and "Overdue" in text
+    assert f'href="/tasks/{task_id}/"' in listed  # the list links each task to its page
+    assert done.status_code == 302 and "Done" in after and "Reopen" in after
+    assert from_beta.status_code == 404 and "Send the syllabus" not in page_text(from_beta)
+    assert _task_row(alpha, task_id).done_at is not None

@@ -65,7 +65,7 @@ def _journey(workspace: Workspace, base: str) -> None:
         page.get_by_label("Email").fill(f"owner@{workspace.slug}.example")
         page.get_by_label("Password").fill(OWNER_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("link", name="Ada Lovelace").click()
+        page.get_by_role("link", name="Ada Lovelace", exact=True).click()
         expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
         timeline = page.locator("#lead-timeline")
         expect(timeline).to_contain_text("Lead created")
