@@ -17,7 +17,7 @@ NAV = [
     ("Campaigns", "/campaigns/", "campaigns", None),
     ("Products", "/products/", "products", None),
     ("Team", "/team/", "team", Action.MANAGE_TEAM),
-    ("Settings", "/settings/", "settings", Action.MANAGE_API_KEYS),
+    ("Settings", "/settings/", "settings", Action.MANAGE_WORKSPACE),
 ]
 
 
