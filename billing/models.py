@@ -1,5 +1,5 @@
-"""Billing's public-schema data. For now the plans the public site prices; subscriptions,
-the Stripe customer of a workspace and payments arrive with the billing issue."""
+"""Billing's public-schema data: the plans, each workspace's Stripe customer and subscription,
+the Stripe events applied, and each workspace's own (Connect) Stripe account."""
 
 from __future__ import annotations
 
@@ -63,3 +63,87 @@ class Plan(models.Model):
     @property
     def is_free(self) -> bool:
         return self.monthly_price == 0 and self.yearly_price == 0
+
+
+class BillingAccount(models.Model):
+    """A workspace as the platform's Stripe customer: its plan and its subscription as Stripe
+    last told us. Written only by billing's services, which copy the plan's limits and the
+    standing onto the Workspace in the same transaction."""
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    workspace: models.OneToOneField[Any, Any] = models.OneToOneField(
+        "tenants.Workspace", on_delete=models.CASCADE, related_name="billing"
+    )
+    plan: models.ForeignKey[Plan, Plan] = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="accounts"
+    )
+    interval: models.CharField[str, str] = models.CharField(
+        max_length=8, choices=Interval.choices, default=Interval.MONTH
+    )
+    stripe_customer_id: models.CharField[str | None, str | None] = models.CharField(
+        max_length=100, unique=True, null=True, blank=True
+    )
+    stripe_subscription_id: models.CharField[str, str] = models.CharField(
+        max_length=100, blank=True, db_index=True
+    )
+    # Stripe's own word for the subscription (trialing, active, past_due, canceled, unpaid,
+    # incomplete, incomplete_expired, paused); empty before there is one.
+    subscription_status: models.CharField[str, str] = models.CharField(max_length=24, blank=True)
+    trial_ends_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    current_period_end: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    past_due_since: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    ended_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+    updated: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.plan_id} ({self.subscription_status or 'none'})"
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event we applied, once: the unique event id is claimed in the same
+    transaction as the event's effects, so a redelivery (or two at once) changes nothing."""
+
+    event_id: models.CharField[str, str] = models.CharField(max_length=100, unique=True)
+    type: models.CharField[str, str] = models.CharField(max_length=100)
+    # The connected account the event came from; empty for the platform's own events.
+    account: models.CharField[str, str] = models.CharField(max_length=100, blank=True)
+    # The workspace it was applied to, when there is one (null: platform-wide or unrouted).
+    workspace_id: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(
+        null=True, blank=True
+    )
+    outcome: models.CharField[str, str] = models.CharField(max_length=40, blank=True)
+    stripe_created: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    received_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "received_at"], name="billing_event_acct_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class ConnectAccount(models.Model):
+    """A workspace's own Stripe account (Connect), through which it sells to its leads. Kept
+    in the public schema so that a Connect webhook finds its workspace by account id."""
+
+    workspace: models.OneToOneField[Any, Any] = models.OneToOneField(
+        "tenants.Workspace", on_delete=models.CASCADE, related_name="stripe_account"
+    )
+    stripe_account_id: models.CharField[str, str] = models.CharField(max_length=100, unique=True)
+    charges_enabled: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    payouts_enabled: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    details_submitted: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+    updated: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.stripe_account_id
+
+    @property
+    def is_ready(self) -> bool:
+        return self.charges_enabled and self.details_submitted

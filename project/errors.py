@@ -61,6 +61,7 @@ class RateLimited(DomainError):
 STATUS_CODES = {
     400: "bad_request",
     401: "not_authenticated",
+    402: "plan_limit_reached",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

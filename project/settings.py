@@ -118,6 +118,7 @@ TENANT_APPS = [
     "mail",
     "crm",
     "outreach",
+    "billing.payments",
     "dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -341,6 +342,21 @@ if SENTRY_DSN:
 STRIPE_API_BASE = env.get("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
+# The signing secret of the Connect endpoint (events from the workspaces' own accounts);
+# the same URL, /webhooks/stripe, takes both kinds.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+# Seconds a webhook's signed timestamp stays acceptable (stripe's own default, 300).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(env.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+STRIPE_TIMEOUT_SECONDS = float(env.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# Retries the stripe client makes itself on a network error, 409, 429 or 5xx (same
+# idempotency key each time).
+STRIPE_MAX_NETWORK_RETRIES = int(env.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+# The plan a new workspace trials (a billing.Plan slug), and the plan it falls back to when
+# the trial ends unpaid.
+CRM_TRIAL_PLAN = env.get("CRM_TRIAL_PLAN", "growth")
+CRM_FREE_PLAN = env.get("CRM_FREE_PLAN", "free")
+# Days a workspace whose subscription ended keeps working before it turns read-only.
+CRM_BILLING_GRACE_DAYS = int(env.get("CRM_BILLING_GRACE_DAYS", "7"))
 POSTMARK_API_URL = env.get("POSTMARK_API_URL", "https://api.postmarkapp.com/")
 POSTMARK_SERVER_TOKEN = env.get("POSTMARK_SERVER_TOKEN", "")
 POSTMARK_TIMEOUT_SECONDS = float(env.get("POSTMARK_TIMEOUT_SECONDS", "10"))

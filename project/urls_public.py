@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing import urls as billing_urls
 from project.api import build_api
 from tenants import urls as tenants_urls
 
@@ -16,6 +17,7 @@ for prefix, router in tenants_urls.public_api_routers:
 
 urlpatterns = [
     path("api/", api.urls),
+    path("", include(billing_urls.public_urlpatterns)),
     path("", include("tenants.urls")),
 ]
 

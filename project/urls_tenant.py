@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts import urls as accounts_urls
 from accounts.authentication import API_AUTH
+from billing import urls as billing_urls
 from crm import urls as crm_urls
 from outreach import urls as outreach_urls
 from project.api import build_api
@@ -17,7 +18,7 @@ api = build_api(
     "Authenticate with `Authorization: Bearer <API key or access token>`.",
     auth=API_AUTH,
 )
-for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls):
+for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls, billing_urls):
     for prefix, router in app_urls.api_routers:
         api.add_router(prefix, router)
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("crm.urls")),
     path("", include("outreach.urls")),
+    path("", include(billing_urls.workspace_urlpatterns)),
     path("api/v1/", api.urls),
 ]
 

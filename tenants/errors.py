@@ -35,3 +35,24 @@ class ConfirmationMismatch(InvalidInput):
 
 class LogoInvalid(InvalidInput):
     code = "logo_invalid"
+
+
+class PlanLimitReached(DomainError):
+    """An action would take the workspace past what its plan allows (seats, leads, emails
+    this month). The message names the limit and how to raise it."""
+
+    code = "plan_limit_reached"
+    status = 402
+    default_message = "This is over what your plan allows. Upgrade in Settings -> Billing."
+
+
+class WorkspaceReadOnly(DomainError):
+    """The workspace's subscription ended and the grace period is over: it can be read and
+    exported, not changed, until it subscribes again."""
+
+    code = "workspace_read_only"
+    status = 402
+    default_message = (
+        "This workspace is read-only because its subscription ended. "
+        "The owner can subscribe again in Settings -> Billing."
+    )

@@ -6,7 +6,18 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
+
+
+class BillingStatus(models.TextChoices):
+    """The workspace's standing with the platform, as billing last saw it."""
+
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed"
+    ENDED = "ended", "Subscription ended"
+    FREE = "free", "Free plan"
 
 
 class Workspace(TenantMixin):
@@ -31,6 +42,25 @@ class Workspace(TenantMixin):
     # The uploaded logo's content hash (its bytes are in WorkspaceLogo); empty: no logo.
     logo_hash: models.CharField[str, str] = models.CharField(max_length=16, blank=True)
 
+    # What the workspace's plan allows, copied here by billing whenever the plan or the
+    # subscription changes, so every app checks a limit without a query (and crm without
+    # importing billing). Empty means unlimited.
+    seat_limit: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
+        null=True, blank=True
+    )
+    lead_limit: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
+        null=True, blank=True
+    )
+    monthly_email_limit: models.PositiveIntegerField[int | None, int | None] = (
+        models.PositiveIntegerField(null=True, blank=True)
+    )
+    billing_status: models.CharField[str, str] = models.CharField(
+        max_length=16, choices=BillingStatus.choices, default=BillingStatus.TRIALING
+    )
+    # Set when a subscription ends: from then on the workspace is read-only (it can sign in,
+    # see and export, never change or send) until it subscribes again. Never deleted.
+    read_only_from: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+
     # Schemas are made by tenants.services.provisioning inside one transaction, never by save().
     auto_create_schema = False
     auto_drop_schema = False
@@ -48,6 +78,10 @@ class Workspace(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return bool(self.status == self.Status.SUSPENDED)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.read_only_from is not None and self.read_only_from <= timezone.now()
 
     @property
     def primary_host(self) -> str:

@@ -1,4 +1,5 @@
-"""Keep the host cache honest: any change to a domain or workspace drops its entries.
+"""Keep the host cache honest: any change to a domain or workspace drops its entries. And
+`workspace_created`, which other apps (billing) answer without tenants knowing them.
 
 Entries are dropped at once and again after commit, so a request that read the old row
 between the two cannot leave a stale entry behind.
@@ -11,10 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from tenants.models import Domain, Workspace
 from tenants.selectors.hosts import forget_hosts
+
+# Sent inside create_workspace's transaction once the schema, owner and domain exist, with
+# `workspace` and `owner_email`: a receiver's failure undoes the whole creation.
+workspace_created = Signal()
 
 
 def _forget_now_and_after_commit(hosts: list[str]) -> None:

@@ -19,6 +19,13 @@ from tenants.services.template import refresh_template
 from tests.support.clients import OWNER_PASSWORD, post
 from tests.support.email import ready_campaign, run_jobs
 from tests.support.fakes import FakePostmark, fake_postmark
+from tests.support.stripe_double import (
+    CONNECT_SECRET,
+    PLATFORM_SECRET,
+    SECRET_KEY,
+    StripeDouble,
+    stripe_double,
+)
 from tests.support.webhooks import hook, webhook_password
 
 _slugs = count(1)
@@ -120,6 +127,24 @@ def postmark() -> Iterator[FakePostmark]:
             CRM_SEND_BACKOFF_BASE_SECONDS=0.05,
             CRM_SEND_LEASE_SECONDS=1.5,
             CRM_EMAIL_SEND_RATE=1_000_000,
+        ),
+    ):
+        yield double
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[StripeDouble]:
+    """The Stripe double on the loopback address, with the stripe client pointed at it, its
+    own retries on and a timeout short enough for the "slow" failure."""
+    with (
+        stripe_double() as double,
+        override_settings(
+            STRIPE_API_BASE=double.url,
+            STRIPE_SECRET_KEY=SECRET_KEY,
+            STRIPE_WEBHOOK_SECRET=PLATFORM_SECRET,
+            STRIPE_CONNECT_WEBHOOK_SECRET=CONNECT_SECRET,
+            STRIPE_TIMEOUT_SECONDS=1,
+            STRIPE_MAX_NETWORK_RETRIES=2,
         ),
     ):
         yield double

@@ -17,6 +17,7 @@ from project.errors import InvalidInput, field_error
 from tenants.errors import SlugTaken
 from tenants.models import Domain, Workspace
 from tenants.services.template import clone_template, ensure_template
+from tenants.signals import workspace_created
 
 log = structlog.get_logger(__name__)
 
@@ -103,6 +104,7 @@ def create_workspace(
                     role=User.Role.OWNER,
                 )
             Domain.objects.create(domain=workspace.primary_host, tenant=workspace, is_primary=True)
+            workspace_created.send(Workspace, workspace=workspace, owner_email=owner_email)
     except IntegrityError as error:
         if Workspace.objects.filter(slug=slug).exists() or "already exists" in str(error):
             raise SlugTaken() from None

@@ -1,0 +1,15 @@
+"""Billing's URLs: the Stripe webhook on the apex domain; pages on the workspace's domain."""
+
+from django.urls import path
+
+from billing import webhooks
+
+public_urlpatterns = [
+    path("webhooks/stripe", webhooks.stripe_webhook, name="stripe_webhook"),
+]
+
+# Settings -> Billing and Settings -> Payments, payments pages (workspace domain).
+workspace_urlpatterns: list = []
+
+# (prefix, ninja Router) pairs mounted on the workspace API.
+api_routers: list = []
