@@ -60,6 +60,11 @@ class Workspace(TenantMixin):
     # Set when a subscription ends: from then on the workspace is read-only (it can sign in,
     # see and export, never change or send) until it subscribes again. Never deleted.
     read_only_from: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
+    # A payment is credited to the last campaign whose email the lead clicked within this
+    # many days before paying (Settings -> Workspace profile).
+    attribution_window_days: models.PositiveSmallIntegerField[int, int] = (
+        models.PositiveSmallIntegerField(default=7)
+    )
 
     # Schemas are made by tenants.services.provisioning inside one transaction, never by save().
     auto_create_schema = False
