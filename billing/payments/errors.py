@@ -1,0 +1,30 @@
+"""Every domain error the workspace's selling side (Connect, prices, payment links) raises,
+with its stable code."""
+
+from __future__ import annotations
+
+from project.errors import Conflict, DomainError
+
+
+class PaymentsNotReady(Conflict):
+    """The workspace has not connected a Stripe account, or Stripe cannot take charges on it
+    yet (onboarding unfinished)."""
+
+    code = "payments_not_ready"
+    default_message = (
+        "This workspace cannot take payments yet: an admin connects its Stripe account and "
+        "finishes Stripe's onboarding in Settings -> Payments."
+    )
+
+
+class ProductNotSellable(Conflict):
+    code = "product_not_sellable"
+    default_message = "This product cannot be sold as it is."
+
+
+class StripeRefused(DomainError):
+    """Stripe answered, but refused the request (a 4xx of its own): nothing was changed here."""
+
+    code = "stripe_refused"
+    status = 502
+    default_message = "Stripe refused the request; nothing was changed. Try again or contact us."
