@@ -84,6 +84,8 @@ class Lead(models.Model):
         REFERRAL = "referral", "Referral"
         SOCIAL = "social", "Social"
         ADS = "ads", "Ads"
+        # Made by a payment from an address that was not a lead yet (billing.payments).
+        STRIPE = "stripe", "Stripe payment"
         OTHER = "other", "Other"
 
     class Status(models.TextChoices):
