@@ -127,3 +127,37 @@ class PaymentLink(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class StripePrice(models.Model):
+    """The Stripe price a product sells at in the workspace's own account: made once per
+    product and price (amount, currency, interval), and made again when the product's price
+    changes, since Stripe prices cannot be edited. Old rows stay: links made with them still
+    take payments."""
+
+    product: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "crm.Product", on_delete=models.CASCADE, related_name="stripe_prices"
+    )
+    stripe_account_id: models.CharField[str, str] = models.CharField(max_length=100)
+    stripe_price_id: models.CharField[str, str] = models.CharField(max_length=100, unique=True)
+    stripe_product_id: models.CharField[str, str] = models.CharField(max_length=100, blank=True)
+    unit_amount: models.BigIntegerField[int, int] = models.BigIntegerField()
+    currency: models.CharField[str, str] = models.CharField(max_length=3)
+    # "" for a one-time price, else Stripe's recurring interval (month, year).
+    interval: models.CharField[str, str] = models.CharField(max_length=8, blank=True)
+    created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "stripe_account_id", "unit_amount", "currency", "interval"],
+                name="payments_stripeprice_one_per_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_amount__gt=0), name="payments_stripeprice_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_price_id
