@@ -124,6 +124,8 @@ def _event(item: TimelineItem, event: EventLog, names: Names) -> Shown:
             lines.append("Updated by an import")
         title = lines[0] if lines else "Lead updated"
         return Shown(item, "pencil", title, lines=lines[1:], who=who)
+    if event.verb.startswith("payment_"):
+        return _payment_event(item, event, who)
     title = event_summary(event.verb)
     lines = [f"“{changes['subject']}”"] if changes.get("subject") else []
     if changes.get("via"):
@@ -134,6 +136,42 @@ def _event(item: TimelineItem, event: EventLog, names: Names) -> Shown:
     return Shown(
         item, "mail" if event.verb.startswith("email_") else "bell", title, lines=lines, who=who
     )
+
+
+DISPUTE_WORDS = {
+    "warning_needs_response": "inquiry, needs a response",
+    "warning_under_review": "inquiry under review",
+    "warning_closed": "inquiry closed",
+    "needs_response": "needs a response",
+    "under_review": "under review",
+    "won": "won",
+    "lost": "lost",
+}
+
+
+def _payment_event(item: TimelineItem, event: EventLog, who: str) -> Shown:
+    """A payment's events (billing writes them): the amount and product in the title."""
+    changes = event.changes or {}
+    title = event_summary(event.verb)
+    amount, product = changes.get("amount_display"), changes.get("product")
+    if event.verb == "payment_refunded" and changes.get("refunded_display"):
+        title = f"{title}: {changes['refunded_display']} of {amount}"
+        if not changes.get("full"):
+            title = title.replace("Payment refunded", "Payment partly refunded")
+    elif amount:
+        title = f"{title}: {amount}"
+    lines = [f"For {product}"] if product else []
+    if changes.get("renewal"):
+        lines.append("Subscription renewal")
+    if changes.get("dispute_status"):
+        status = str(changes["dispute_status"])
+        lines.append(f"Dispute {DISPUTE_WORDS.get(status, status.replace('_', ' '))}")
+    if changes.get("reason"):
+        lines.append(f"Reason: {str(changes['reason']).replace('_', ' ')}")
+    if event.verb == "payment_link_created":
+        kind = "Checkout page" if changes.get("kind") == "checkout_session" else "Payment link"
+        lines.insert(0, kind)
+    return Shown(item, "bell", title, lines=lines, who=who)
 
 
 def _message(item: TimelineItem, message: Message) -> Shown:

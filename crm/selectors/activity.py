@@ -71,6 +71,12 @@ EVENT_SUMMARIES = {
     "suppressed": "Put on the do-not-email list",
     "email_queued": "Email queued",
     "email_complaint": "Marked an email as spam",
+    # Written by billing's payments (crm reads the words, never billing's code).
+    "payment_received": "Payment received",
+    "payment_refunded": "Payment refunded",
+    "payment_disputed": "Payment disputed",
+    "payment_dispute_closed": "Payment dispute closed",
+    "payment_link_created": "Payment page made",
 }
 
 
