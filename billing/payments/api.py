@@ -11,9 +11,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import AnyHttpUrl, ConfigDict
 
 from accounts.authentication import acting_user
-from billing.payments.models import PaymentLink
 from billing.payments.services.links import create_payment_link
-from crm.selectors.records import get_record
 
 router = Router(tags=["payments"])
 
@@ -64,8 +62,3 @@ def post_payment_link(request: HttpRequest, payload: PaymentLinkIn) -> Status:
         cancel_url=str(payload.cancel_url) if payload.cancel_url else None,
     )
     return Status(201, link)
-
-
-@router.get("/{int:link_id}", response=PaymentLinkOut)
-def get_payment_link(request: HttpRequest, link_id: int) -> PaymentLink:
-    return get_record(PaymentLink, link_id)

@@ -3,6 +3,9 @@ sees whether it can take charges; account.updated keeps the flags."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -40,9 +43,8 @@ def test_onboarding_through_the_hosted_page_ends_ready_to_take_charges(make_work
     assert start.status_code == 302
     onboarding = start["Location"]
     assert onboarding.startswith(f"{stripe_api.url}/onboard/acct_")
-    # The workspace fills in Stripe's hosted form; Stripe sends it back to our return URL.
-    import urllib.request
 
+    # The workspace fills in Stripe's hosted form; Stripe sends it back to our return URL.
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None

@@ -195,7 +195,7 @@ def paid_charge(stripe_api, seller, apex_client) -> tuple[Payment, dict]:
 
 
 def test_a_partial_then_a_full_refund_update_the_payment(seller, stripe_api, apex_client):
-    fixture, client, account_id = seller
+    fixture, _client, account_id = seller
     payment, charge = paid_charge(stripe_api, seller, apex_client)
     from billing.stripe_api import connected, stripe_client
 
@@ -230,7 +230,7 @@ def test_a_partial_then_a_full_refund_update_the_payment(seller, stripe_api, ape
 def test_a_dispute_marks_the_payment_and_its_close_is_never_reopened(
     seller, stripe_api, apex_client
 ):
-    fixture, client, account_id = seller
+    fixture, _client, account_id = seller
     payment, charge = paid_charge(stripe_api, seller, apex_client)
     dispute = stripe_api.put(
         "disputes",
@@ -264,8 +264,8 @@ def test_a_dispute_marks_the_payment_and_its_close_is_never_reopened(
 
 
 def test_a_lost_dispute_keeps_the_payment_disputed(seller, stripe_api, apex_client):
-    fixture, client, account_id = seller
-    payment, charge = paid_charge(stripe_api, seller, apex_client)
+    fixture, _client, account_id = seller
+    _payment, charge = paid_charge(stripe_api, seller, apex_client)
     lost = {
         "id": "dp_lost",
         "object": "dispute",
@@ -285,7 +285,7 @@ def test_a_lost_dispute_keeps_the_payment_disputed(seller, stripe_api, apex_clie
 def test_a_refund_for_a_charge_we_never_recorded_is_acknowledged_and_changes_nothing(
     seller, stripe_api, apex_client
 ):
-    fixture, client, account_id = seller
+    fixture, _client, account_id = seller
     charge = {"id": "ch_elsewhere", "object": "charge", "amount": 100, "amount_refunded": 100}
 
     response = post_connect_event(
@@ -297,7 +297,7 @@ def test_a_refund_for_a_charge_we_never_recorded_is_acknowledged_and_changes_not
 
 
 def test_an_unpaid_checkout_records_nothing(seller, stripe_api, apex_client):
-    fixture, client, account_id = seller
+    fixture, _client, account_id = seller
     session = {
         "id": "cs_async",
         "object": "checkout.session",
