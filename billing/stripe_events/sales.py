@@ -15,6 +15,7 @@ from billing.payments.services.payments import (
     record_dispute,
     record_payment,
     record_refund,
+    stripe_id_of,
 )
 from billing.payments.services.stripe_calls import stripe_call
 from billing.services.connect import sync_stripe_account
@@ -38,13 +39,6 @@ def _int(value: Any) -> int | None:
     return number if number > 0 else None
 
 
-def _ref(value: Any) -> str:
-    """A Stripe reference that may be an id or an expanded object."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
 def _lead_reference(session: dict[str, Any]) -> int | None:
     reference = str(session.get("client_reference_id") or "")
     return _int(reference.removeprefix("lead-")) if reference.startswith("lead-") else None
@@ -65,10 +59,10 @@ def checkout_completed(event: StripeObject) -> str:
             currency=str(session.get("currency") or "usd"),
             paid_at=_at(event.get("created") or session.get("created")),
             checkout_session_id=str(session["id"]),
-            payment_intent_id=_ref(session.get("payment_intent")) or None,
-            invoice_id=(_ref(session.get("invoice")) or None) if subscription else None,
-            subscription_id=_ref(session.get("subscription")),
-            payment_link_id=_ref(session.get("payment_link")),
+            payment_intent_id=stripe_id_of(session.get("payment_intent")) or None,
+            invoice_id=(stripe_id_of(session.get("invoice")) or None) if subscription else None,
+            subscription_id=stripe_id_of(session.get("subscription")),
+            payment_link_id=stripe_id_of(session.get("payment_link")),
             email=str(details.get("email") or session.get("customer_email") or ""),
             name=str(details.get("name") or ""),
             lead_id=_int(metadata.get("lead_id")) or _lead_reference(session),
@@ -95,7 +89,7 @@ def _subscription_metadata(invoice: dict[str, Any], account: str) -> dict[str, A
 
 def _subscription_of(invoice: dict[str, Any]) -> str:
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return _ref(invoice.get("subscription")) or _ref(parent.get("subscription"))
+    return stripe_id_of(invoice.get("subscription")) or stripe_id_of(parent.get("subscription"))
 
 
 @on_connect_event("invoice.paid")
@@ -128,8 +122,8 @@ def invoice_paid(event: StripeObject) -> str:
             currency=str(invoice.get("currency") or "usd"),
             paid_at=_at(paid_at),
             invoice_id=str(invoice["id"]),
-            payment_intent_id=_ref(invoice.get("payment_intent")) or None,
-            charge_id=_ref(invoice.get("charge")),
+            payment_intent_id=stripe_id_of(invoice.get("payment_intent")) or None,
+            charge_id=stripe_id_of(invoice.get("charge")),
             subscription_id=subscription_id,
             email=str(invoice.get("customer_email") or ""),
             name=str(invoice.get("customer_name") or ""),

@@ -75,16 +75,22 @@ def record_payment(*, received: ReceivedPayment) -> tuple[Payment, bool]:
     existing = Payment.objects.select_for_update().filter(received.keys()).first()
     if existing is not None:
         return _add_ids(existing, received), False
-    lead = _lead_for(received)
+    lead = _known_lead(received)
     product = (
         Product.objects.filter(pk=received.product_id).first() if received.product_id else None
     )
+    campaign_id = (
+        attributed_campaign_id(lead_id=lead.pk, paid_at=received.paid_at) if lead else None
+    )
+    is_new_lead = lead is None
+    if lead is None:
+        # As late as it can be: a new lead (or a status change) updates crm's lead tallies,
+        # whose rows stay locked until commit and so serialize concurrent payments.
+        lead = _new_lead(received)
     payment = Payment(
         lead=lead,
         product=product,
-        campaign_id=(
-            attributed_campaign_id(lead_id=lead.pk, paid_at=received.paid_at) if lead else None
-        ),
+        campaign_id=campaign_id,
         amount=received.amount,
         currency=received.currency.upper(),
         status=Payment.Status.PAID,
@@ -109,7 +115,6 @@ def record_payment(*, received: ReceivedPayment) -> tuple[Payment, bool]:
         return _add_ids(existing, received), False
     shown = format_amount(payment.amount, payment.currency)
     if lead is not None:
-        _make_customer(lead)
         record_event(
             actor=None,
             verb=PaymentEvent.RECEIVED,
@@ -135,6 +140,8 @@ def record_payment(*, received: ReceivedPayment) -> tuple[Payment, bool]:
             "stripe_ids": _stripe_ids(payment),
         },
     )
+    if lead is not None and not is_new_lead:
+        _make_customer(lead)  # last, for the same reason as the new lead above
     log.info(
         "payment_recorded",
         payment_id=payment.pk,
@@ -170,9 +177,8 @@ def _add_ids(payment: Payment, received: ReceivedPayment) -> Payment:
     return payment
 
 
-def _lead_for(received: ReceivedPayment) -> Lead | None:
-    """The lead named by the metadata, else the lead with the payer's email (any case),
-    else a new lead made from the payer (source "stripe"); None without either."""
+def _known_lead(received: ReceivedPayment) -> Lead | None:
+    """The lead named by the metadata, else the lead with the payer's email (any case)."""
     if received.lead_id is not None:
         lead = Lead.objects.filter(pk=received.lead_id).first()
         if lead is not None:
@@ -180,9 +186,15 @@ def _lead_for(received: ReceivedPayment) -> Lead | None:
     email = received.email.strip()
     if not email:
         return None
-    lead = Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower()).first()
-    if lead is not None:
-        return lead
+    return Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower()).first()
+
+
+def _new_lead(received: ReceivedPayment) -> Lead | None:
+    """A lead made from the payer (source "stripe", already a customer); the existing one
+    when a concurrent payment made it first; None without an email or when crm refuses."""
+    email = received.email.strip()
+    if not email:
+        return None
     first_name, _, last_name = received.name.strip().partition(" ")
     try:
         return create_lead(
@@ -192,6 +204,7 @@ def _lead_for(received: ReceivedPayment) -> Lead | None:
             last_name=last_name.strip()[:100],
             source=Lead.Source.STRIPE,
             source_detail="Paid through Stripe",
+            status=Lead.Status.CUSTOMER,  # made by paying: a customer from the start
         )
     except LeadEmailTaken as taken:  # a concurrent payment made the lead first
         return Lead.objects.get(pk=taken.existing_id)
@@ -224,8 +237,8 @@ def standing(payment: Payment) -> str:
 
 
 def _payment_of(stripe_object: dict[str, Any], *, charge_id: str) -> Payment | None:
-    intent = _id(stripe_object.get("payment_intent"))
-    invoice = _id(stripe_object.get("invoice"))
+    intent = stripe_id_of(stripe_object.get("payment_intent"))
+    invoice = stripe_id_of(stripe_object.get("invoice"))
     found = Q(stripe_charge_id=charge_id) if charge_id else Q(pk__in=[])
     if intent:
         found |= Q(stripe_payment_intent_id=intent)
@@ -234,7 +247,7 @@ def _payment_of(stripe_object: dict[str, Any], *, charge_id: str) -> Payment | N
     return Payment.objects.select_for_update().filter(found).first()
 
 
-def _id(value: Any) -> str:
+def stripe_id_of(value: Any) -> str:
     """A Stripe reference that may be an id or an expanded object."""
     if isinstance(value, dict):
         return str(value.get("id") or "")
@@ -272,7 +285,7 @@ def record_refund(*, charge: dict[str, Any]) -> Payment | None:
 def record_dispute(*, dispute: dict[str, Any]) -> Payment | None:
     """Apply a dispute's status to its payment (a closed dispute is never reopened by an
     older event arriving late). None when no payment here is for the disputed charge."""
-    payment = _payment_of(dispute, charge_id=_id(dispute.get("charge")))
+    payment = _payment_of(dispute, charge_id=stripe_id_of(dispute.get("charge")))
     if payment is None:
         return None
     incoming = str(dispute.get("status") or "")
@@ -280,7 +293,7 @@ def record_dispute(*, dispute: dict[str, Any]) -> Payment | None:
         return payment
     before = {"dispute_status": payment.dispute_status, "status": payment.status}
     payment.dispute_status = incoming[:40]
-    payment.stripe_charge_id = payment.stripe_charge_id or _id(dispute.get("charge"))
+    payment.stripe_charge_id = payment.stripe_charge_id or stripe_id_of(dispute.get("charge"))
     payment.status = standing(payment)
     payment.save(update_fields=["dispute_status", "stripe_charge_id", "status", "updated_at"])
     if payment.dispute_status != before["dispute_status"]:
