@@ -6,8 +6,10 @@ through the services the REST API uses."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -71,10 +73,12 @@ def payments_settings(request: HttpRequest) -> HttpResponse:
     """/settings/payments/: connected or not, ready to take charges or what is missing."""
     _require_manager(request)
     account = workspace_connect_account()
-    return render(
-        request,
-        "payments/settings.html",
-        {"account": account, "missing": missing_steps(account)},
+    return _allow_form_to_stripe(
+        render(
+            request,
+            "payments/settings.html",
+            {"account": account, "missing": missing_steps(account)},
+        )
     )
 
 
@@ -86,6 +90,22 @@ def _onboarding(request: HttpRequest) -> HttpResponse:
         return_url=f"{base}/settings/payments/return/",
     )
     return redirect(url)
+
+
+def stripe_onboarding_origin() -> str:
+    """Where Stripe's hosted onboarding lives: connect.stripe.com, or the double's address
+    when the API is pointed elsewhere (development, tests)."""
+    api = urlsplit(settings.STRIPE_API_BASE)
+    if api.netloc == "api.stripe.com":
+        return "https://connect.stripe.com"
+    return f"{api.scheme}://{api.netloc}"
+
+
+def _allow_form_to_stripe(response: HttpResponse) -> HttpResponse:
+    """Browsers apply a page's form-action to where its form's answer redirects, so the page
+    whose button leads to Stripe's onboarding allows that origin (only that page, only it)."""
+    response._csp_update = {"form-action": [stripe_onboarding_origin()]}  # type: ignore[attr-defined]
+    return response
 
 
 @settings_page
