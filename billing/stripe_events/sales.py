@@ -134,15 +134,57 @@ def invoice_paid(event: StripeObject) -> str:
     return "recorded" if created else "already_recorded"
 
 
+def _record_from_intent(event: StripeObject, stripe_object: dict[str, Any]) -> bool:
+    """A refund or dispute that arrived before its payment was recorded: the payment intent,
+    fetched from the workspace's account, says whether it is one of our sales (our metadata)
+    and what was paid; if so the payment is recorded from it now, and its Checkout event,
+    when it comes, finds it by the intent. False when it is not ours to record."""
+    intent_id = stripe_id_of(stripe_object.get("payment_intent"))
+    if not intent_id:
+        return False
+    with stripe_call("payment_intent_retrieve"):
+        intent = (
+            stripe_client()
+            .v1.payment_intents.retrieve(
+                intent_id, options=connected(str(event.get("account") or ""))
+            )
+            .to_dict()
+        )
+    metadata = intent.get("metadata") or {}
+    product_id = _int(metadata.get("product_id"))
+    if product_id is None or intent.get("status") != "succeeded":
+        return False
+    charge_id = str(stripe_object["id"]) if stripe_object.get("object") == "charge" else ""
+    record_payment(
+        received=ReceivedPayment(
+            amount=int(intent.get("amount_received") or intent.get("amount") or 0),
+            currency=str(intent.get("currency") or "usd"),
+            paid_at=_at(intent.get("created") or event.get("created")),
+            payment_intent_id=intent_id,
+            charge_id=charge_id,
+            email=str((stripe_object.get("billing_details") or {}).get("email") or ""),
+            lead_id=_int(metadata.get("lead_id")),
+            product_id=product_id,
+        )
+    )
+    return True
+
+
 @on_connect_event("charge.refunded")
 def charge_refunded(event: StripeObject) -> str:
-    payment = record_refund(charge=_object(event))
+    charge = _object(event)
+    payment = record_refund(charge=charge)
+    if payment is None and _record_from_intent(event, charge):
+        payment = record_refund(charge=charge)
     return "unmatched" if payment is None else "applied"
 
 
 @on_connect_event("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 def charge_disputed(event: StripeObject) -> str:
-    payment = record_dispute(dispute=_object(event))
+    dispute = _object(event)
+    payment = record_dispute(dispute=dispute)
+    if payment is None and _record_from_intent(event, dispute):
+        payment = record_dispute(dispute=dispute)
     return "unmatched" if payment is None else "applied"
 
 

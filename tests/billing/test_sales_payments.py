@@ -409,3 +409,61 @@ def test_the_payment_is_credited_to_the_campaign_the_lead_clicked_within_the_win
     outside, inside = payments_of(fixture)
     assert outside.lead_id == messages[0].lead_id and outside.campaign_id is None
     assert inside.lead_id == messages[1].lead_id and inside.campaign_id == campaign_id
+
+
+def test_a_refund_that_arrives_before_its_payment_records_both_in_any_order(
+    seller, stripe_api, apex_client
+):
+    fixture, client, account_id = seller
+    product = make_product(client, price="100.00")
+    lead = make_lead(client)
+    session_id = checkout_for(client, product=product, lead=lead)
+    paid_events = stripe_api.complete_checkout(session_id, account=account_id)  # held back
+    session = stripe_api.get("checkout/sessions", session_id, account_id)
+    intent = stripe_api.get("payment_intents", session["payment_intent"], account_id)
+    from billing.stripe_api import connected, stripe_client
+
+    stripe_client().v1.refunds.create(
+        params={"payment_intent": intent["id"], "amount": 3000}, options=connected(account_id)
+    )
+    charge = stripe_api.get("charges", intent["latest_charge"], account_id)
+
+    refund_first = post_connect_event(
+        apex_client, stripe_api.event("charge.refunded", charge, account=account_id)
+    )
+    deliver_all(apex_client, paid_events)  # the payment's own events, late
+
+    assert refund_first.json()["outcome"] == "applied"
+    [payment] = payments_of(fixture)
+    assert payment.stripe_checkout_session_id == session_id
+    assert payment.stripe_payment_intent_id == intent["id"]
+    assert payment.lead_id == lead["id"] and payment.product_id == product["id"]
+    assert payment.refunded_amount == 3000 and payment.status == "partially_refunded"
+    fetched = stripe_api.calls("GET", f"/v1/payment_intents/{intent['id']}")
+    assert fetched and fetched[0]["account"] == account_id
+    with schema_context(fixture.workspace.schema_name):
+        assert EventLog.objects.filter(verb="payment_received").count() == 1
+
+
+def test_stripe_down_while_a_webhook_needs_it_is_503_and_the_event_is_not_claimed(
+    seller, stripe_api, apex_client
+):
+    fixture, client, account_id = seller
+    product = make_product(client)
+    lead = make_lead(client)
+    session_id = checkout_for(client, product=product, lead=lead)
+    stripe_api.complete_checkout(session_id, account=account_id)  # not delivered yet
+    session = stripe_api.get("checkout/sessions", session_id, account_id)
+    intent = stripe_api.get("payment_intents", session["payment_intent"], account_id)
+    charge = stripe_api.get("charges", intent["latest_charge"], account_id)
+    refunded = stripe_api.event(
+        "charge.refunded", charge | {"amount_refunded": 100}, account=account_id
+    )
+    stripe_api.fail_next = [500] * 3
+
+    response = post_connect_event(apex_client, refunded)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stripe_unavailable"
+    assert not StripeEvent.objects.filter(event_id=refunded["id"]).exists()  # Stripe retries
+    assert payments_of(fixture) == []

@@ -323,9 +323,14 @@ class StripeDouble:
                     "payment_intents",
                     {
                         "amount": amount,
+                        "amount_received": amount,
                         "currency": currency,
                         "status": "succeeded",
                         "customer": customer,
+                        # Checkout copies payment_intent_data.metadata onto the intent.
+                        "metadata": dict(
+                            (session.get("payment_intent_data") or {}).get("metadata") or {}
+                        ),
                     },
                     account,
                 )
