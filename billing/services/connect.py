@@ -20,6 +20,7 @@ from billing.selectors.connect import workspace_connect_account
 from billing.stripe_api import idempotent, stripe_client
 from crm.services.events import record_event
 from project.errors import NotFound
+from tenants.errors import WorkspaceReadOnly
 from tenants.schemas import current_workspace
 
 log = structlog.get_logger()
@@ -30,9 +31,12 @@ READINESS = ("charges_enabled", "payouts_enabled", "details_submitted")
 def start_stripe_onboarding(*, actor: User, refresh_url: str, return_url: str) -> str:
     """The Stripe-hosted onboarding address for the current workspace's account, creating
     the account first if there is none (one per workspace, however often this is retried).
-    Raises Forbidden for members, StripeUnavailable when Stripe does not answer."""
+    Raises Forbidden for members, WorkspaceReadOnly once the workspace's subscription ended,
+    StripeUnavailable when Stripe does not answer."""
     require(actor, Action.MANAGE_WORKSPACE)
     workspace = current_workspace()
+    if workspace.is_read_only:
+        raise WorkspaceReadOnly()
     account = workspace_connect_account()
     if account is None:
         with stripe_call("connect_account_create"):

@@ -3,13 +3,16 @@ lead or a reusable payment link for a product, made in the workspace's own Strip
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from billing.payments.models import PaymentLink, StripePrice
+from billing.payments.models import Payment, PaymentLink, StripePrice
 from crm.models import EventLog
 from tests.support.clients import api, patch, post
-from tests.support.stripe_sales import connect_stripe, make_lead, make_product
+from tests.support.stripe_sales import connect_stripe, deliver_all, make_lead, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +312,28 @@ def test_another_workspaces_lead_has_no_take_a_payment_page(two_workspaces, stri
     assert page.status_code == 404 and fragment.status_code == 404
     assert "ada@example.com" not in fragment.content.decode()
     assert alpha_cookie_on_beta.status_code == 302
+
+
+def test_a_read_only_workspace_makes_no_payment_links_but_keeps_its_payments(
+    seller, stripe_api, apex_client
+):
+    fixture, client, account_id = seller
+    product = make_product(client)
+    lead = make_lead(client)
+    body = {"product_id": product["id"], "lead_id": lead["id"], "kind": "checkout_session"}
+    session_id = post(client, "/api/v1/payment-links", body).json()["stripe_id"]
+    fixture.workspace.read_only_from = timezone.now() - timedelta(minutes=1)
+    fixture.workspace.save(update_fields=["read_only_from"])
+    stripe_before = len(stripe_api.requests)
+
+    refused = post(client, "/api/v1/payment-links", body)
+    connect = fixture.signed_in_client().post("/settings/payments/connect/")
+    deliver_all(apex_client, stripe_api.complete_checkout(session_id, account=account_id))
+
+    assert refused.status_code == 402
+    assert refused.json()["error"]["code"] == "workspace_read_only"
+    assert connect.status_code == 402
+    assert len(stripe_api.requests) == stripe_before
+    with schema_context(fixture.workspace.schema_name):
+        assert PaymentLink.objects.count() == 1
+        assert Payment.objects.count() == 1  # money already taken is still recorded

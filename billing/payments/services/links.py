@@ -23,6 +23,7 @@ from crm.selectors.leads import get_lead
 from crm.selectors.records import get_record
 from crm.services.events import record_event
 from project.errors import InvalidInput, field_error
+from tenants.errors import WorkspaceReadOnly
 from tenants.schemas import current_workspace
 
 THANKS_PATH = "/pay/thanks/"
@@ -44,10 +45,13 @@ def create_payment_link(
 ) -> PaymentLink:
     """Make a Checkout session (kind "checkout_session", for one lead) or a reusable payment
     link (kind "payment_link") for a product, in the workspace's Stripe account, and keep it.
-    Raises NotFound (lead, product), InvalidInput, PaymentsNotReady (409), ProductNotSellable
-    (409) or StripeUnavailable (503); on any failure nothing is stored."""
+    Raises NotFound (lead, product), InvalidInput, WorkspaceReadOnly (402), PaymentsNotReady
+    (409), ProductNotSellable (409) or StripeUnavailable (503); on any failure nothing is
+    stored."""
     if actor is not None:
         require(actor, Action.MANAGE_LEADS)
+    if current_workspace().is_read_only:
+        raise WorkspaceReadOnly()
     if kind not in PaymentLink.Kind.values:
         raise InvalidInput(
             details=[
