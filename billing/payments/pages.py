@@ -150,7 +150,7 @@ def lead_payments(request: HttpRequest, lead_id: int) -> HttpResponse:
         {
             "lead": lead,
             "payments": payment_rows.lead_payments(lead),
-            "links": payment_rows.lead_payment_links(lead),
+            "links": payment_rows.lead_payment_links(lead)[:5],
         },
     )
 
@@ -201,8 +201,16 @@ def _take_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, A
 @lead_page
 @require_http_methods(["GET", "POST"])
 def lead_take_payment(request: HttpRequest, lead_id: int) -> HttpResponse:
-    """ "Take a payment": choose a product, get a Checkout page or a payment link to send."""
+    """The "Take a payment" page: choose a product, get a Checkout page or a payment link to
+    send. A made link is shown after a redirect (?made=<id>), so reloading makes no other."""
     lead = get_lead(lead_id)
+    made = request.GET.get("made", "")
+    if request.method == "GET" and made.isdigit():
+        link = payment_rows.lead_payment_links(lead).filter(pk=int(made)).first()
+        if link is not None:
+            return render(
+                request, "payments/take_payment.html", _take_context(request, lead, link=link)
+            )
     form = TakePaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,9 +223,7 @@ def lead_take_payment(request: HttpRequest, lead_id: int) -> HttpResponse:
         except (PaymentsNotReady, ProductNotSellable) as refused:
             form.add_error(None, refused.message)
         else:
-            return render(
-                request, "payments/take_payment.html", _take_context(request, lead, link=link)
-            )
+            return redirect(f"{request.path}?made={link.pk}")
     status = 422 if form.errors else 200
     return render(
         request,

@@ -279,10 +279,13 @@ def test_take_a_payment_on_the_lead_page_makes_a_checkout_page(seller, stripe_ap
     assert f'href="/leads/{lead["id"]}/take-payment/"' in lead_page.content.decode()
     assert f'hx-get="/leads/{lead["id"]}/payments/"' in lead_page.content.decode()
     assert "Coaching · 49.00 USD" in form.content.decode()
-    assert made.status_code == 200
+    assert made.status_code == 302
+    shown = browser.get(made["Location"])
+    reloaded = browser.get(made["Location"])
     with schema_context(fixture.workspace.schema_name):
-        link = PaymentLink.objects.get()
-    assert link.url in made.content.decode() and link.lead_id == lead["id"]
+        link = PaymentLink.objects.get()  # reloading the result made no other
+    assert link.url in shown.content.decode() and link.lead_id == lead["id"]
+    assert link.url in reloaded.content.decode()
 
 
 def test_take_a_payment_before_connecting_says_how_to_set_it_up(make_workspace, stripe_api):

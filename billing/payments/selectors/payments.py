@@ -35,8 +35,9 @@ def lead_payments(lead: Lead, *, limit: int = 20) -> list[PaymentRow]:
     ]
 
 
-def lead_payment_links(lead: Lead, *, limit: int = 5) -> QuerySet[PaymentLink]:
-    return PaymentLink.objects.filter(lead=lead).select_related("product")[:limit]
+def lead_payment_links(lead: Lead) -> QuerySet[PaymentLink]:
+    """The payment pages made for the lead, newest first."""
+    return PaymentLink.objects.filter(lead=lead).select_related("product")
 
 
 def sellable_products() -> QuerySet[Product]:
