@@ -21,7 +21,7 @@ from billing.models import ConnectAccount
 from billing.payments.errors import PaymentsNotReady, ProductNotSellable
 from billing.payments.models import PaymentLink
 from billing.payments.money import format_amount, to_minor_units
-from billing.payments.selectors import payments as payment_rows
+from billing.payments.selectors import lead_payments as payment_rows
 from billing.payments.services.links import create_payment_link
 from billing.selectors.connect import workspace_connect_account
 from billing.services.connect import refresh_stripe_account, start_stripe_onboarding
