@@ -46,6 +46,12 @@ class Limit(StrEnum):
 # two-key space never meets the one-key locks used elsewhere (the template refresh).
 LOCK_KEYS = {Limit.SEATS: 0x4C494D01, Limit.LEADS: 0x4C494D02, Limit.EMAILS: 0x4C494D03}
 NOUNS = {Limit.SEATS: "seats", Limit.LEADS: "leads", Limit.EMAILS: "emails a month"}
+NOUN = {Limit.SEATS: "seat", Limit.LEADS: "lead", Limit.EMAILS: "email a month"}
+
+
+def _counted(number: int, limit: Limit) -> str:
+    return f"{number:,} {NOUN[limit] if number == 1 else NOUNS[limit]}"
+
 
 # Billing names the workspace's plan for the refusal messages (BillingConfig.ready), so
 # tenants never imports billing; until it does, a message says "Your plan".
@@ -133,13 +139,13 @@ def _refuse(workspace: Workspace, limit: Limit, *, allowed: int, used: int, addi
     if adding > 1:
         has += f" and this would add {adding:,}"
     raise PlanLimitReached(
-        f"{plan_words} allows {allowed:,} {NOUNS[limit]}; {has}. "
+        f"{plan_words} allows {_counted(allowed, limit)}; {has}. "
         f"Upgrade in Settings → Billing {more}.",
         details=[
             {
                 "field": str(limit),
                 "code": "plan_limit_reached",
-                "message": f"{used:,} of {allowed:,} {NOUNS[limit]} used; this adds {adding:,}.",
+                "message": f"{used:,} of {_counted(allowed, limit)} used; this adds {adding:,}.",
                 "limit": allowed,
                 "used": used,
                 "adding": adding,
