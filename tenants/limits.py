@@ -94,9 +94,27 @@ def _lock(workspace: Workspace, limit: Limit) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_KEYS[limit], workspace.pk])
 
 
+def _locked_lead_count(workspace: Workspace) -> int:
+    """The lock and the count on one cursor: one round trip fewer on the hot path (lead
+    creation). Two statements, not one: a statement's snapshot is taken before it waits
+    for the lock, so only the next statement sees what the previous holder committed."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("check a plan limit inside the transaction that writes")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_KEYS[Limit.LEADS], workspace.pk]
+        )
+        cursor.execute(f"SELECT coalesce(sum(count), 0) FROM {LEAD_TALLY}")  # noqa: S608
+        (total,) = cursor.fetchone()
+    return int(total)
+
+
 def this_month(moment: datetime | None = None) -> date:
     """The calendar month (UTC) emails are counted in, as its first day."""
     return (moment or timezone.now()).astimezone(UTC).date().replace(day=1)
+
+
+LEAD_TALLY = LeadStageTally._meta.db_table
 
 
 def lead_count() -> int:
@@ -163,12 +181,15 @@ def _check(limit: Limit, *, adding: Adding, count: Callable[[], int]) -> None:
     allowed = _allowed(workspace, limit)
     if allowed is None:
         return
-    _lock(workspace, limit)
+    if limit == Limit.LEADS and not callable(adding):
+        used = _locked_lead_count(workspace)
+    else:
+        _lock(workspace, limit)
+        used = count()
     # A function is asked only here: an unlimited workspace never pays for the count.
     adding = adding() if callable(adding) else adding
     if adding <= 0:
         return
-    used = count()
     if used + adding > allowed:
         _refuse(workspace, limit, allowed=allowed, used=used, adding=adding)
 

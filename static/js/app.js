@@ -152,10 +152,41 @@
       var said = page.querySelector(".error-message");
       text = said ? said.textContent.trim() : "";
     }
-    window.showToast(text || "Your plan does not allow this.", "error", {
-      href: "/settings/billing/",
-      label: "Open Settings → Billing",
-    });
+    text = text || "Your plan does not allow this.";
+    var link = { href: "/settings/billing/", label: "Open Settings → Billing" };
+    // A dialog sits above the toasts (the top layer): say it inside the dialog instead.
+    var source = event.detail.elt;
+    var dialog = source instanceof Element ? source.closest("dialog[open]") : null;
+    if (!dialog) {
+      window.showToast(text, "error", link);
+      return;
+    }
+    var body = dialog.querySelector(".modal-body") || dialog;
+    var earlier = body.querySelector("[data-plan-refusal]");
+    if (earlier) {
+      earlier.remove();
+    }
+    var alert = document.createElement("div");
+    alert.setAttribute("data-plan-refusal", "");
+    alert.className = "alert";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text + " ";
+    var anchor = document.createElement("a");
+    anchor.href = link.href;
+    anchor.textContent = link.label;
+    alert.appendChild(anchor);
+    body.insertBefore(alert, body.firstChild);
+    alert.scrollIntoView({ block: "nearest" });
+  });
+
+  // A form swapped back into a dialog with what is wrong: its message may be above the
+  // fold of a long form on a phone, so bring it into view.
+  document.addEventListener("htmx:afterSwap", function () {
+    // An outerHTML swap replaced the target itself: look in the open dialog, not at it.
+    var said = document.querySelector("dialog[open] .alert[role=alert]");
+    if (said) {
+      said.scrollIntoView({ block: "nearest" });
+    }
   });
 
   // Success toasts go away by themselves after a few seconds; errors stay until dismissed.
