@@ -149,3 +149,17 @@ def test_one_workspace_at_its_limit_does_not_block_another(two_workspaces) -> No
     assert refusal(refused)["details"][0]["used"] == 1
     assert allowed.status_code == 201
     assert (lead_total(alpha.workspace), lead_total(beta.workspace)) == (1, 1)
+
+
+def test_a_lead_brought_by_a_payment_is_recorded_past_the_limit(make_workspace) -> None:
+    from crm.services.leads import create_lead
+
+    fixture = make_workspace()
+    add_leads(fixture.workspace, 1)
+    set_limits(fixture.workspace, lead_limit=1)
+
+    with schema_context(fixture.workspace.schema_name):
+        lead = create_lead(actor=None, within_plan=False, email="buyer@example.com")
+
+    assert lead.pk is not None
+    assert lead_total(fixture.workspace) == 2
