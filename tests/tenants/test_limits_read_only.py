@@ -194,3 +194,19 @@ def test_another_workspace_is_not_read_only_because_one_is(two_workspaces) -> No
     assert created.status_code == 201
     assert with_alpha_token.status_code == 401
     assert (lead_total(alpha.workspace), lead_total(beta.workspace)) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "path", ["/webhooks/postmark", "/unsubscribe/not-a-token/", "/password-reset/"]
+)
+def test_provider_webhooks_unsubscribes_and_password_resets_pass_the_guard(
+    make_workspace, path: str
+) -> None:
+    fixture = make_workspace()
+    make_read_only(fixture.workspace)
+
+    response = fixture.client().post(path, {})
+
+    # Each answers for itself (a bad webhook password, an unknown link, a form to fill):
+    # a lead can still unsubscribe and Postmark's reports are still recorded.
+    assert response.status_code != 402
