@@ -166,6 +166,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "project.middleware.BindUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session and the user (its refusal page is a page of the app), before views.
+    "tenants.middleware.ReadOnlyWorkspaceMiddleware",
     # Last: sees the view's Http404 and ratelimit refusals before Django's debug pages do.
     "project.middleware.FriendlyErrorsMiddleware",
 ]
