@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
+from django.core.validators import MinValueValidator
 
 from billing.models import Plan
 
@@ -88,6 +91,9 @@ class PlanForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for price in ("monthly_price", "yearly_price"):
+            self.fields[price].validators.append(MinValueValidator(Decimal("0")))
+            self.fields[price].widget.attrs["min"] = "0"
         if self.instance.pk:
             # The slug names the plan in settings (CRM_TRIAL_PLAN, CRM_FREE_PLAN): fixed.
             self.fields["slug"].disabled = True
