@@ -5,7 +5,9 @@ usage against each limit and the invoices; choosing a plan opens Stripe Checkout
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +22,23 @@ from project.pages import page
 from tenants.models import Workspace
 
 ONLY_THE_OWNER = "Only the workspace's owner manages billing. Ask them to change the plan."
+# The page's forms answer with a redirect to Stripe's hosted Checkout and portal, which the
+# site-wide form-action (our own origins) would stop in the browser.
+STRIPE_HOSTED_PAGES = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+
+
+def _stripe_form_targets() -> list[str]:
+    base = urlsplit(settings.STRIPE_API_BASE)
+    origin = f"{base.scheme}://{base.netloc}"
+    # A Stripe double (development, tests) serves its hosted pages on its own address.
+    return (
+        STRIPE_HOSTED_PAGES
+        if origin == "https://api.stripe.com"
+        else [
+            *STRIPE_HOSTED_PAGES,
+            origin,
+        ]
+    )
 
 
 def _back(request: HttpRequest) -> tuple[str, str] | None:
@@ -55,7 +74,7 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
     if overview is None:
         raise BillingAccountMissing()
     checkout = request.GET.get("checkout", "")
-    return render(
+    response = render(
         request,
         "billing/billing.html",
         {
@@ -66,6 +85,8 @@ def billing_settings(request: HttpRequest) -> HttpResponse:
             "checkout_result": checkout if checkout in {"success", "cancelled"} else "",
         },
     )
+    response._csp_update = {"form-action": _stripe_form_targets()}  # type: ignore[attr-defined]
+    return response
 
 
 @require_POST

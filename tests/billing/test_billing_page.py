@@ -236,3 +236,18 @@ def test_a_subscribed_workspace_changes_plan_in_the_portal_not_a_second_checkout
     assert "Manage billing" in response.content.decode()
     assert stripe_api.all("checkout/sessions") == []
     assert BillingAccount.objects.get(workspace=fixture.workspace).plan.slug == "growth"
+
+
+def test_the_billing_page_lets_its_forms_go_on_to_stripes_hosted_pages(make_workspace):
+    fixture = make_workspace()
+
+    response = fixture.signed_in_client().get("/settings/billing/")
+    form_action = next(
+        part
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip().startswith("form-action")
+    )
+
+    assert "https://checkout.stripe.com" in form_action
+    assert "https://billing.stripe.com" in form_action
+    assert "script-src 'self'" in response["Content-Security-Policy"]  # the rest is unchanged

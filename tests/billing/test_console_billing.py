@@ -24,7 +24,7 @@ def subscribed(stripe_api, apex_client, fixture, slug: str, interval: str, **cha
 def test_the_workspace_list_shows_plan_standing_trial_end_and_mrr(
     make_workspace, stripe_api, apex_client
 ):
-    monthly, yearly, past_due, trialing, ended = (make_workspace() for _ in range(5))
+    monthly, yearly, past_due, _trialing, ended = (make_workspace() for _ in range(5))
     price_plan(stripe_api, "growth")
     price_plan(stripe_api, "scale")
     subscribed(stripe_api, apex_client, monthly, "growth", "month")

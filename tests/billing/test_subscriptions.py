@@ -51,8 +51,8 @@ def test_sign_up_starts_the_growth_trial_and_makes_one_stripe_customer(
     workspace = Workspace.objects.get(slug="gamma")
     account = BillingAccount.objects.get(workspace=workspace)
     assert account.plan.slug == "growth"
-    assert timedelta(days=13, hours=23) < account.trial_ends_at - timezone.now() <= timedelta(
-        days=14
+    assert (
+        timedelta(days=13, hours=23) < account.trial_ends_at - timezone.now() <= timedelta(days=14)
     )
     assert workspace.billing_status == BillingStatus.TRIALING
     assert (workspace.seat_limit, workspace.lead_limit, workspace.monthly_email_limit) == (
@@ -153,9 +153,10 @@ def test_checkout_completion_activates_the_plan_and_copies_its_limits(
         "year",
         "active",
     )
-    assert account.stripe_subscription_id == stripe_api.get("checkout/sessions", session["id"])[
-        "subscription"
-    ]
+    assert (
+        account.stripe_subscription_id
+        == stripe_api.get("checkout/sessions", session["id"])["subscription"]
+    )
     assert account.current_period_end > timezone.now() + timedelta(days=360)
     workspace = workspace_row(fixture)
     assert workspace.billing_status == BillingStatus.ACTIVE
@@ -227,7 +228,9 @@ def test_a_new_subscription_after_the_end_clears_read_only(make_workspace, strip
     fixture = make_workspace()
     price_plan(stripe_api, "growth")
     old = subscribe(stripe_api, fixture.workspace, "growth")
-    stripe_api.set_subscription(old["id"], status="canceled", ended_at=int(timezone.now().timestamp()))
+    stripe_api.set_subscription(
+        old["id"], status="canceled", ended_at=int(timezone.now().timestamp())
+    )
     deliver(apex_client, stripe_api.event("customer.subscription.deleted", old))
     assert workspace_row(fixture).read_only_from is not None
 
@@ -264,7 +267,9 @@ def test_stripe_down_while_applying_an_event_is_503_and_changes_nothing(
 # --- Isolation ---------------------------------------------------------------------------------
 
 
-def test_an_event_for_workspace_a_never_changes_workspace_b(two_workspaces, stripe_api, apex_client):
+def test_an_event_for_workspace_a_never_changes_workspace_b(
+    two_workspaces, stripe_api, apex_client
+):
     alpha, beta = two_workspaces
     price_plan(stripe_api, "scale")
     customer_of(beta.workspace)

@@ -51,7 +51,7 @@ def past_due(make_workspace, stripe_api, apex_client, postmark, django_capture_o
 
 
 def test_a_failed_payment_makes_the_workspace_past_due_and_emails_the_owner(past_due, postmark):
-    fixture, _, invoice, _, response = past_due
+    fixture, _, _, _, response = past_due
 
     assert response.json()["outcome"] == "past_due"
     with schema_context("public"):
