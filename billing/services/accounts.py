@@ -50,7 +50,9 @@ def open_billing_account(*, workspace: Workspace, owner_email: str = "") -> Bill
         read_only_from=None,
         reason="signed_up",
     )
-    transaction.on_commit(lambda: queue_job(CREATE_CUSTOMER_JOB, workspace.pk))
+    # robust: a broker hiccup must not fail a committed sign-up (checkout makes the
+    # customer itself when the job never ran).
+    transaction.on_commit(lambda: queue_job(CREATE_CUSTOMER_JOB, workspace.pk), robust=True)
     return account
 
 

@@ -271,5 +271,5 @@ def record_failed_payment(*, invoice: dict[str, Any]) -> str:
                 int(fresh.get("amount_due") or 0),
                 str(fresh.get("currency") or "usd"),
             )
-            transaction.on_commit(lambda: queue_job(PAYMENT_FAILED_EMAIL_JOB, *args))
+            transaction.on_commit(lambda: queue_job(PAYMENT_FAILED_EMAIL_JOB, *args), robust=True)
     return "past_due"
