@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import stripe
 import structlog
 from django.conf import settings
 from django.db import transaction
@@ -100,19 +101,35 @@ def _plan_for_price(price_id: str) -> tuple[Plan | None, str]:
     return plan, interval
 
 
-def fetch_subscription(subscription_id: str) -> dict[str, Any]:
+def fetch_subscription(subscription_id: str) -> dict[str, Any] | None:
+    """The subscription as Stripe has it now; None when Stripe no longer knows it."""
+    client = stripe_client()
     with stripe_call("retrieve_subscription"):
-        return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()
+        try:
+            return client.v1.subscriptions.retrieve(subscription_id).to_dict()
+        except stripe.InvalidRequestError as error:
+            if error.code == "resource_missing":
+                return None
+            raise
 
 
 def sync_subscription(
-    *, subscription_id: str, workspace_id: int | None = None, customer: str = ""
+    *,
+    subscription_id: str,
+    workspace_id: int | None = None,
+    customer: str = "",
+    carried: dict[str, Any] | None = None,
 ) -> str:
     """Fetch the subscription from Stripe and write it onto its workspace's account: plan
     (by price id), interval, status, trial end, period end, cancel_at_period_end,
     past_due_since, ended_at, and the Workspace's limits, billing status and read-only date.
-    Returns an outcome word. Raises StripeUnavailable (nothing written) when Stripe is down."""
-    subscription = fetch_subscription(subscription_id)
+    Returns an outcome word. Raises StripeUnavailable (nothing written) when Stripe is down.
+    Only when Stripe no longer has the subscription does the event's own copy (`carried`)
+    stand in for the fetch."""
+    subscription = fetch_subscription(subscription_id) or carried
+    if subscription is None:
+        log.warning("stripe_subscription_missing", subscription=subscription_id)
+        return "unknown_subscription"
     customer = str(subscription.get("customer") or customer or "")
     with transaction.atomic():
         found = find_account(

@@ -32,7 +32,9 @@ def subscription_changed(event: StripeObject) -> str:
     if not subscription.get("id"):
         return "ignored"
     return sync_subscription(
-        subscription_id=str(subscription["id"]), customer=str(subscription.get("customer") or "")
+        subscription_id=str(subscription["id"]),
+        customer=str(subscription.get("customer") or ""),
+        carried=subscription,
     )
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from billing.models import Plan
+from billing.services.plans import PLAN_FIELDS
 
 
 class StaffSignInForm(forms.Form):
@@ -55,22 +56,7 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = Plan
-        fields = [
-            "name",
-            "slug",
-            "tagline",
-            "currency",
-            "monthly_price",
-            "yearly_price",
-            "stripe_monthly_price_id",
-            "stripe_yearly_price_id",
-            "seat_limit",
-            "lead_limit",
-            "monthly_email_limit",
-            "trial_days",
-            "order",
-            "is_active",
-        ]
+        fields = list(PLAN_FIELDS)
         labels = {
             "stripe_monthly_price_id": "Stripe price id (monthly)",
             "stripe_yearly_price_id": "Stripe price id (yearly)",

@@ -295,3 +295,24 @@ def test_an_event_for_workspace_a_never_changes_workspace_b(
     assert (b_account.plan.slug, b_account.stripe_subscription_id) == ("growth", "")
     assert workspace_row(beta).billing_status == BillingStatus.TRIALING
     assert workspace_row(beta).lead_limit == 50_000
+
+
+def test_a_subscription_stripe_no_longer_has_is_taken_from_the_event(
+    make_workspace, stripe_api, apex_client
+):
+    fixture = make_workspace()
+    price_plan(stripe_api, "growth")
+    subscription = subscribe(stripe_api, fixture.workspace, "growth")
+    deliver(apex_client, stripe_api.event("customer.subscription.created", subscription))
+    stripe_api.set_subscription(
+        subscription["id"], status="canceled", ended_at=int(timezone.now().timestamp())
+    )
+    deleted = stripe_api.event("customer.subscription.deleted", subscription)
+    with stripe_api.lock:  # gone from Stripe: a retrieve now answers 404 resource_missing
+        del stripe_api.objects[("", "subscriptions")][subscription["id"]]
+
+    response = deliver(apex_client, deleted)
+
+    assert response.json()["outcome"] == "applied"
+    assert workspace_row(fixture).billing_status == BillingStatus.ENDED
+    assert account_of(fixture.workspace).subscription_status == "canceled"
