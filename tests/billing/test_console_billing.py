@@ -3,6 +3,8 @@ platform's MRR (active and past-due subscriptions, yearly as a twelfth, per curr
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -51,8 +53,8 @@ def test_the_platform_mrr_is_kept_per_currency(make_workspace, stripe_api, apex_
             name="Growth EU",
             slug="growth-eu",
             currency="EUR",
-            monthly_price=75,
-            yearly_price=750,
+            monthly_price=Decimal("75"),
+            yearly_price=Decimal("750"),
             seat_limit=10,
         )
     price_plan(stripe_api, "growth-eu")
