@@ -316,3 +316,29 @@ def test_a_subscription_stripe_no_longer_has_is_taken_from_the_event(
     assert response.json()["outcome"] == "applied"
     assert workspace_row(fixture).billing_status == BillingStatus.ENDED
     assert account_of(fixture.workspace).subscription_status == "canceled"
+
+
+def test_a_plan_change_in_the_portal_moves_the_workspace_to_the_new_plans_limits(
+    make_workspace, stripe_api, apex_client
+):
+    fixture = make_workspace()
+    price_plan(stripe_api, "growth")
+    price_plan(stripe_api, "starter")
+    subscription = subscribe(stripe_api, fixture.workspace, "growth", "year")
+    deliver(apex_client, stripe_api.event("customer.subscription.created", subscription))
+    items = subscription["items"]
+    items["data"][0]["price"] = stripe_api.get("prices", "price_starter_month")
+    stripe_api.set_subscription(subscription["id"], items=items, cancel_at_period_end=True)
+
+    response = deliver(apex_client, stripe_api.event("customer.subscription.updated", subscription))
+
+    assert response.json()["outcome"] == "applied"
+    account = account_of(fixture.workspace)
+    assert (account.plan.slug, account.interval, account.cancel_at_period_end) == (
+        "starter",
+        "month",
+        True,
+    )
+    assert workspace_row(fixture).seat_limit == 3
+    page = fixture.signed_in_client().get("/settings/billing/").content.decode()
+    assert "Ends on" in page and "Access until" in page
