@@ -119,3 +119,23 @@ def test_a_failure_replayed_after_the_invoice_was_paid_changes_nothing(
     with schema_context("public"):
         assert Workspace.objects.get(pk=fixture.workspace.pk).billing_status == "active"
     assert len(postmark.received) == 1
+
+
+def test_a_failed_payment_of_workspace_a_touches_nothing_of_workspace_b(
+    two_workspaces, stripe_api, apex_client, postmark, django_capture_on_commit_callbacks
+):
+    alpha, beta = two_workspaces
+    price_plan(stripe_api, "growth")
+    customer_of(beta.workspace)
+    subscription = subscribe(stripe_api, alpha.workspace, "growth", status="past_due")
+    invoice = failed_invoice(stripe_api, alpha, subscription)
+    invoice["metadata"] = {"workspace_id": str(beta.workspace.pk)}  # a claim that changes nothing
+
+    with jobs_run_on_commit(django_capture_on_commit_callbacks):
+        response = deliver(apex_client, stripe_api.event("invoice.payment_failed", invoice))
+
+    assert response.json()["outcome"] == "past_due"
+    with schema_context("public"):
+        assert Workspace.objects.get(pk=beta.workspace.pk).billing_status == "trialing"
+    assert postmark.accepted_to() == [alpha.owner_email]
+    assert "Payment failed." not in beta.signed_in_client().get("/").content.decode()
