@@ -26,7 +26,6 @@ from tenants.models import BillingStatus
 log = structlog.get_logger(__name__)
 
 PAYMENT_FAILED_EMAIL_JOB = "billing.send_payment_failed_email"
-ENDED_STRIPE_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 
 def _when(timestamp: Any) -> datetime | None:
@@ -126,18 +125,26 @@ def sync_subscription(
     Returns an outcome word. Raises StripeUnavailable (nothing written) when Stripe is down.
     Only when Stripe no longer has the subscription does the event's own copy (`carried`)
     stand in for the fetch."""
-    subscription = fetch_subscription(subscription_id) or carried
-    if subscription is None:
-        log.warning("stripe_subscription_missing", subscription=subscription_id)
-        return "unknown_subscription"
-    customer = str(subscription.get("customer") or customer or "")
+    hint_metadata = _workspace_id_in((carried or {}).get("metadata"))
     with transaction.atomic():
+        # Lock the account the event points at before asking Stripe, so two deliveries
+        # about one workspace fetch one after the other: the later fetch is written last.
+        hinted = find_account(
+            customer=customer, subscription_id=subscription_id, workspace_id=workspace_id
+        ) or find_account(subscription_id=subscription_id, workspace_id=hint_metadata)
+        if hinted is not None:
+            BillingAccount.objects.select_for_update().filter(pk=hinted.pk).first()
+        subscription = fetch_subscription(subscription_id) or carried
+        if subscription is None:
+            log.warning("stripe_subscription_missing", subscription=subscription_id)
+            return "unknown_subscription"
+        customer = str(subscription.get("customer") or customer or "")
         found = find_account(
             customer=customer,
             subscription_id=subscription_id,
             workspace_id=workspace_id or _workspace_id_in(subscription.get("metadata")),
         )
-        if found is None:
+        if found is None or (hinted is not None and found.pk != hinted.pk):
             log.warning("stripe_subscription_unrouted", subscription=subscription_id)
             return "unknown_customer"
         account = (
@@ -155,7 +162,10 @@ def _write_subscription(
     if current and current != subscription_id:
         # Another subscription of the same workspace: an old one that ended (or a late
         # snapshot of it) never overwrites the one the workspace has now.
-        if stripe_status in ENDED_STRIPE_STATUSES or stripe_status not in LIVE_STATUSES:
+        replaces = stripe_status in {"active", "trialing", "past_due"} or (
+            account.subscription_status not in LIVE_STATUSES and stripe_status in LIVE_STATUSES
+        )
+        if not replaces:
             return "other_subscription"
         log.info("stripe_subscription_replaced", old=current, new=subscription_id)
     price_id, price_interval = _price_and_interval(subscription)
