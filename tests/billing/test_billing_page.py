@@ -5,6 +5,7 @@ another workspace's owner; Stripe down or bad input never half-changes anything.
 from __future__ import annotations
 
 import re
+import urllib.request
 
 import pytest
 from django.test import Client
@@ -213,6 +214,8 @@ def test_manage_billing_opens_the_stripe_portal(make_workspace, stripe_api):
     assert len(portal) == 1 and response["Location"] == portal[0]["url"]
     assert portal[0]["customer"] == account_of(fixture.workspace).stripe_customer_id
     assert portal[0]["return_url"] == f"{fixture.workspace.url}/settings/billing/"
+    with urllib.request.urlopen(portal[0]["url"], timeout=5) as hosted:
+        assert "Billing portal for" in hosted.read().decode()
 
 
 def test_a_subscribed_workspace_changes_plan_in_the_portal_not_a_second_checkout(
