@@ -132,6 +132,9 @@ def test_choosing_a_plan_opens_stripe_checkout_for_the_workspace(make_workspace,
     assert session["metadata"]["workspace_id"] == str(fixture.workspace.pk)
     assert session["success_url"].startswith(f"{fixture.workspace.url}/settings/billing/")
     assert session["cancel_url"] == f"{fixture.workspace.url}/settings/billing/?checkout=cancelled"
+    # Subscribing during the trial keeps its days: the first charge is when it ends.
+    trial_end = int(account_of(fixture.workspace).trial_ends_at.timestamp())
+    assert session["subscription_data"]["trial_end"] == str(trial_end)
     key = stripe_api.calls("POST", "/v1/checkout/sessions")[0]["idempotency_key"]
     assert key == f"crm:checkout:{fixture.workspace.pk}:price_starter_year:{nonce}"
 
@@ -189,6 +192,18 @@ def test_stripe_down_at_checkout_is_a_503_page_and_nothing_changes(
     assert "Stripe did not answer just now; nothing was changed" in response.content.decode()
     assert account_of(fixture.workspace).stripe_customer_id is None
     assert stripe_api.all("checkout/sessions") == []
+
+
+def test_stripe_down_at_the_portal_is_a_503_page(make_workspace, stripe_api):
+    fixture = make_workspace()
+    customer_of(fixture.workspace)
+    stripe_api.fail_next = ["slow"] * 3
+
+    response = fixture.signed_in_client().post("/settings/billing/portal/")
+
+    assert response.status_code == 503
+    assert "Stripe did not answer just now" in response.content.decode()
+    assert "Location" not in response
 
 
 def test_stripe_down_still_renders_the_page_without_invoices(make_workspace, stripe_api):
