@@ -2,14 +2,18 @@
 
 from django.urls import path
 
-from billing import webhooks
+from billing import pages, webhooks
 
 public_urlpatterns = [
     path("webhooks/stripe", webhooks.stripe_webhook, name="stripe_webhook"),
 ]
 
 # Settings -> Billing and Settings -> Payments, payments pages (workspace domain).
-workspace_urlpatterns: list = []
+workspace_urlpatterns: list = [
+    path("settings/billing/", pages.billing_settings, name="billing_settings"),
+    path("settings/billing/checkout/", pages.billing_checkout, name="billing_checkout"),
+    path("settings/billing/portal/", pages.billing_portal, name="billing_portal"),
+]
 
 # (prefix, ninja Router) pairs mounted on the workspace API.
 api_routers: list = []

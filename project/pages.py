@@ -153,7 +153,7 @@ def _send_to_sign_in(
 
 
 def add_domain_errors(
-    form: forms.Form, details: list[dict[str, str]], fields: dict[str, str] | None = None
+    form: forms.BaseForm, details: list[dict[str, str]], fields: dict[str, str] | None = None
 ) -> None:
     """Show a DomainError's field details next to the form's own fields (`fields` maps an
     API field name to the form's, when they differ); the rest go on top of the form."""

@@ -311,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outreach.sweep_pending_sends",
         "schedule": CRM_SEND_SWEEP_SECONDS,
     },
+    # Trials that ended with no subscription move to the free plan's limits.
+    "end-expired-trials": {"task": "billing.end_expired_trials", "schedule": 3600.0},
 }
 
 # --- Internationalisation and static files -----------------------------------------------

@@ -52,7 +52,10 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "settings/index.html",
-        {"can_delete": can(actor, Action.DELETE_WORKSPACE)},
+        {
+            "can_delete": can(actor, Action.DELETE_WORKSPACE),
+            "can_manage_billing": can(actor, Action.MANAGE_BILLING),
+        },
     )
 
 

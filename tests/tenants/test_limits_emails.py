@@ -64,7 +64,7 @@ def test_a_campaign_over_the_allowance_is_refused_and_stays_a_draft(
 
     error = refusal(refused)
     assert error["message"] == (
-        "Your plan allows 10 emails a month; this workspace has sent 7 this month and this "
+        "Your Growth plan allows 10 emails a month; this workspace has sent 7 this month and this "
         "would add 4. Upgrade in Settings → Billing to send more (or wait for the 1st of next "
         "month)."
     )
@@ -103,7 +103,7 @@ def test_an_audience_that_grew_past_the_allowance_is_paused_before_its_first_ema
     assert sent.status_code == 202
     row = campaign_row(fixture.workspace, campaign["id"])
     assert (row.status, row.frozen_at, row.audience_size) == ("paused", None, 0)
-    assert row.last_error.startswith("Not started, nothing was sent: Your plan allows 2 emails")
+    assert row.last_error.startswith("Not started, nothing was sent: Your Growth plan allows 2 emails")
     assert messages_of(fixture.workspace) == 0 and postmark.received == []
     assert used(fixture.workspace) == 0
 
@@ -118,7 +118,7 @@ def test_the_campaign_page_shows_the_refusal_with_a_link_to_billing(make_workspa
 
     assert refused.status_code == 402
     assert (
-        "Your plan allows 1 email a month; this workspace has sent 0 this month and this would "
+        "Your Growth plan allows 1 email a month; this workspace has sent 0 this month and this would "
         "add 2." in page_text(refused)
     )
     assert b'href="/settings/billing/"' in refused.content
@@ -153,7 +153,7 @@ def test_the_lead_email_form_shows_the_limit(make_workspace, postmark) -> None:
     )
 
     assert refused.status_code == 402 and b"<html" not in refused.content
-    assert "Your plan allows 0 emails a month" in page_text(refused)
+    assert "Your Growth plan allows 0 emails a month" in page_text(refused)
     assert b'href="/settings/billing/"' in refused.content
     assert messages_of(fixture.workspace) == 0
 

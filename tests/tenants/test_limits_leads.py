@@ -33,7 +33,7 @@ def test_the_last_lead_the_plan_allows_is_created_and_the_next_is_402(make_works
     error = refusal(over)
     assert error["code"] == "plan_limit_reached"
     assert error["message"] == (
-        "Your plan allows 5 leads; this workspace has 5. Upgrade in Settings → Billing to add more."
+        "Your Growth plan allows 5 leads; this workspace has 5. Upgrade in Settings → Billing to add more."
     )
     detail = error["details"][0]
     assert (detail["limit"], detail["used"], detail["adding"]) == (5, 5, 1)
@@ -74,7 +74,7 @@ def test_the_lead_form_shows_the_limit_with_a_link_to_billing(make_workspace) ->
 
     assert at_limit.status_code == 204  # saved: the modal reloads the list
     assert over.status_code == 402 and b"<html" not in over.content
-    assert "Your plan allows 2 leads; this workspace has 2." in page_text(over)
+    assert "Your Growth plan allows 2 leads; this workspace has 2." in page_text(over)
     assert b'href="/settings/billing/"' in over.content
     assert lead_total(fixture.workspace) == 2
 
@@ -97,7 +97,7 @@ def test_an_api_import_that_would_cross_the_limit_writes_nothing(make_workspace)
     assert accepted.status_code == 200, accepted.content
     assert accepted.json()["created_count"] == 2 and accepted.json()["updated_count"] == 2
     error = refusal(refused)
-    assert error["message"].startswith("Your plan allows 4 leads; this workspace has 4.")
+    assert error["message"].startswith("Your Growth plan allows 4 leads; this workspace has 4.")
     assert lead_total(fixture.workspace) == 4
     with schema_context(fixture.workspace.schema_name):
         failed = LeadImport.objects.order_by("-id").first()
@@ -131,7 +131,7 @@ def test_the_import_preview_refuses_an_over_limit_file_before_it_can_be_confirme
     confirm = page.post(f"/leads/import/{import_id}/run/", {})
 
     text = page_text(shown)
-    assert "Your plan allows 2 leads; this workspace has 1 and this would add 2." in text
+    assert "Your Growth plan allows 2 leads; this workspace has 1 and this would add 2." in text
     assert b'href="/settings/billing/"' in shown.content
     assert confirm.status_code == 409  # a refused preview cannot be confirmed
     assert lead_total(fixture.workspace) == 1

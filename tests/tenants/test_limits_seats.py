@@ -39,7 +39,7 @@ def test_an_invitation_for_the_last_seat_is_sent_and_the_next_is_402(make_worksp
     assert at_limit.status_code == 201, at_limit.content
     error = refusal(over)
     assert error["message"] == (
-        "Your plan allows 3 seats; this workspace uses 3 (members and pending invitations). "
+        "Your Growth plan allows 3 seats; this workspace uses 3 (members and pending invitations). "
         "Upgrade in Settings → Billing to add more."
     )
     assert pending_invitations(fixture.workspace) == 1
@@ -56,7 +56,7 @@ def test_the_team_page_shows_the_seat_limit_with_a_link_to_billing(make_workspac
 
     assert at_limit.status_code == 302
     assert over.status_code == 402
-    assert "Your plan allows 2 seats; this workspace uses 2" in page_text(over)
+    assert "Your Growth plan allows 2 seats; this workspace uses 2" in page_text(over)
     assert b'href="/settings/billing/"' in over.content
     assert pending_invitations(fixture.workspace) == 1
 
