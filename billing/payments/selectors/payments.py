@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django_tenants.utils import schema_context
 
 from billing.payments.amounts import decimal_text, format_amount
 from billing.payments.models import Payment
 from billing.payments.selectors.revenue import COUNTED_STATUSES
 from crm.selectors.export import neutralise_formula
 from project.errors import InvalidInput, NotFound, field_error
+from tenants.schemas import current_schema
 
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 EXPORT_PAGE = 2000
@@ -178,18 +180,24 @@ def _row(payment: Payment) -> list[object]:
 
 def export_payment_rows(payments: QuerySet[Payment]) -> Iterator[str]:
     """The payments as CSV lines, newest first, read in pages so memory stays flat; every
-    text cell is safe to open in a spreadsheet (the leads export's rule)."""
+    text cell is safe to open in a spreadsheet (the leads export's rule). The schema is
+    fixed now: the lines are read later, while the response streams, and must come from
+    this workspace whatever the connection is doing by then."""
+    return _export_lines(payments.order_by("-paid_at", "-id"), current_schema())
+
+
+def _export_lines(ordered: QuerySet[Payment], schema: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     yield buffer.getvalue()
-    ordered = payments.order_by("-paid_at", "-id")
     last: tuple[datetime, int] | None = None
     while True:
         page = ordered
         if last is not None:
             page = page.filter(Q(paid_at__lt=last[0]) | Q(paid_at=last[0], id__lt=last[1]))
-        batch = list(page[:EXPORT_PAGE])
+        with schema_context(schema):
+            batch = list(page[:EXPORT_PAGE])
         if not batch:
             return
         buffer.seek(0)
