@@ -149,7 +149,7 @@ def test_the_pages_walk_every_payment_once(make_workspace) -> None:
 def test_the_export_is_the_filtered_payments_as_safe_csv(make_workspace) -> None:
     fixture = make_workspace()
     ws = fixture.workspace
-    lead = add_lead(ws, "eve@example.com", first_name="=HYPERLINK(\"x\")")
+    lead = add_lead(ws, "eve@example.com", first_name='=HYPERLINK("x")')
     course = add_product(ws, "Course")
     add_payment(ws, amount=124_000, product_id=course, lead_id=lead, paid_at=JAN)
     add_payment(ws, amount=5_000, currency="EUR", paid_at=JAN)
@@ -197,9 +197,7 @@ def test_another_workspace_never_shows_these_payments(two_workspaces) -> None:
 
 def test_a_payment_whose_lead_is_gone_keeps_its_customer_email(make_workspace) -> None:
     fixture = make_workspace()
-    add_payment(
-        fixture.workspace, status=Payment.Status.PAID, customer_email="walk-in@example.com"
-    )
+    add_payment(fixture.workspace, status=Payment.Status.PAID, customer_email="walk-in@example.com")
 
     text = page_text(fixture.signed_in_client().get("/payments/"))
 

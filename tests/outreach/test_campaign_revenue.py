@@ -139,7 +139,9 @@ def test_stats_carry_net_revenue_per_currency_and_per_recipient(make_workspace, 
     other = create_campaign(client, name="Another")["id"]
     cid = campaign["id"]
     add_payment(ws, amount=10_000, campaign_id=cid)
-    add_payment(ws, amount=5_000, refunded_amount=1_000, status="partially_refunded", campaign_id=cid)
+    add_payment(
+        ws, amount=5_000, refunded_amount=1_000, status="partially_refunded", campaign_id=cid
+    )
     add_payment(ws, amount=8_000, refunded_amount=8_000, status="refunded", campaign_id=cid)
     add_payment(ws, amount=99_900, status="failed", campaign_id=cid)
     add_payment(ws, amount=3_000, currency="EUR", campaign_id=cid)
