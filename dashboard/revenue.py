@@ -14,9 +14,7 @@ from billing.payments.selectors.revenue import (
     RevenueGroup,
     has_payments,
     monthly_revenue,
-    revenue_by_product,
-    revenue_by_source,
-    revenue_in_period,
+    period_revenue,
 )
 
 MONTHS_CHARTED = 12
@@ -65,10 +63,11 @@ def revenue_figures(*, since: datetime, until: datetime, now: datetime) -> Reven
         for currency in months.series
         if currency in this_month or currency in last_month
     ]
+    period = period_revenue(since=since, until=until)
     return RevenueFigures(
         this_month=compared,
-        in_period=revenue_in_period(since=since, until=until),
-        by_product=revenue_by_product(since=since, until=until),
-        by_source=revenue_by_source(since=since, until=until),
+        in_period=period.totals,
+        by_product=period.by_product,
+        by_source=period.by_source,
         chart=months.chart(),
     )
