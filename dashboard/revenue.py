@@ -15,6 +15,7 @@ from billing.payments.selectors.revenue import (
     has_payments,
     monthly_revenue,
     period_revenue,
+    revenue_in_period,
 )
 
 MONTHS_CHARTED = 12
@@ -22,9 +23,12 @@ MONTHS_CHARTED = 12
 
 @dataclass(frozen=True)
 class MonthOnMonth:
-    """One currency's revenue this month so far and the whole of last month."""
+    """One currency's revenue this month so far, last month's by the same day and hour (what
+    the change compares with: a month half gone is not held against a whole one), and the
+    whole of last month."""
 
     current: Money
+    previous_to_date: Money
     previous: Money
 
     @property
@@ -33,10 +37,11 @@ class MonthOnMonth:
 
     @property
     def change(self) -> float | None:
-        """Percent change on last month; None when last month brought nothing."""
-        if not self.previous.minor:
+        """Percent change on last month at the same point; None when it had nothing yet."""
+        before = self.previous_to_date.minor
+        if not before:
             return None
-        return round(100 * (self.current.minor - self.previous.minor) / self.previous.minor, 1)
+        return round(100 * (self.current.minor - before) / before, 1)
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,15 @@ def revenue_figures(*, since: datetime, until: datetime, now: datetime) -> Reven
     months = monthly_revenue(now=now, months=MONTHS_CHARTED)
     this_month = {money.currency: money for money in months.month(-1)}
     last_month = {money.currency: money for money in months.month(-2)}
+    this_start, last_start = months.months[-1], months.months[-2]
+    same_point = min(last_start + (now - this_start), this_start)
+    last_to_date = {
+        row.currency: row.money for row in revenue_in_period(since=last_start, until=same_point)
+    }
     compared = [
         MonthOnMonth(
             this_month.get(currency, Money(currency, 0)),
+            last_to_date.get(currency, Money(currency, 0)),
             last_month.get(currency, Money(currency, 0)),
         )
         for currency in months.series

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from billing.payments.selectors.revenue import month_start, monthly_revenue
+from dashboard.revenue import revenue_figures
 from tenants.time_zones import zone_info
 from tests.support.pages import page_text
 from tests.support.payments import add_lead, add_payment, add_product
@@ -30,7 +31,7 @@ def _charts(response) -> dict:
 
 def _section(text: str) -> str:
     """The revenue section's text, up to the next section of the dashboard."""
-    start = text.index("Revenue Net of refunds")
+    start = text.index("Revenue", text.index("Open tasks"))
     return text[start : text.index("New leads by source", start)]
 
 
@@ -51,7 +52,7 @@ def test_this_month_is_compared_with_last_month_per_currency(make_workspace) -> 
     ws = fixture.workspace
     add_lead(ws, "ada@example.com")
     now = timezone.now()
-    last_month = month_start(now, months_back=1) + timedelta(days=3)
+    last_month = month_start(now, months_back=1) + timedelta(minutes=1)
     add_payment(ws, amount=30_000, paid_at=now - timedelta(seconds=5))
     add_payment(ws, amount=20_000, paid_at=last_month)
     add_payment(ws, amount=9_000, currency="EUR", paid_at=now - timedelta(seconds=5))
@@ -59,8 +60,27 @@ def test_this_month_is_compared_with_last_month_per_currency(make_workspace) -> 
 
     text = _section(page_text(fixture.signed_in_client().get("/")))
 
-    assert "This month USD 300.00 ▲ +50% vs USD 200.00 last month" in text
+    assert "This month USD 300.00 ▲ +50% vs USD 200.00 by this day last month" in text
+    assert "All of last month: USD 200.00" in text
     assert "EUR 90.00 none last month" in text
+
+
+def test_this_month_so_far_is_held_against_last_month_by_the_same_day(make_workspace) -> None:
+    fixture = make_workspace()
+    ws = fixture.workspace
+    now = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    add_payment(ws, amount=10_000, paid_at=datetime(2026, 11, 5, tzinfo=UTC))
+    add_payment(ws, amount=90_000, paid_at=datetime(2026, 11, 20, tzinfo=UTC))
+    add_payment(ws, amount=20_000, paid_at=datetime(2026, 12, 3, tzinfo=UTC))
+
+    with schema_context(ws.schema_name), timezone.override(zone_info("UTC")):
+        figures = revenue_figures(since=now - timedelta(days=30), until=now, now=now)
+
+    assert figures is not None
+    (usd,) = figures.this_month
+    assert (usd.current.label, usd.previous_to_date.label) == ("USD 200.00", "USD 100.00")
+    assert usd.previous.label == "USD 1,000.00"
+    assert usd.change == 100.0
 
 
 def test_period_figures_are_net_of_refunds_with_the_average_order(make_workspace) -> None:

@@ -83,6 +83,11 @@ def _in_period(since: datetime, until: datetime) -> QuerySet[Payment]:
     return counted_payments().filter(paid_at__gte=since, paid_at__lt=until)
 
 
+def revenue_in_period(*, since: datetime, until: datetime) -> list[CurrencyRevenue]:
+    """Net revenue per currency of the payments made in [since, until), largest first."""
+    return _by_currency(_in_period(since, until))
+
+
 def month_start(moment: datetime, *, months_back: int = 0) -> datetime:
     """Midnight on the first of the month `months_back` before `moment`'s, in the active
     time zone (the workspace's)."""
