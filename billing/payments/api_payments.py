@@ -1,5 +1,6 @@
 """/api/v1/payments: the payments the workspace took, newest first, with filters and
-cursors, and one payment by id. Read-only: payments are recorded from Stripe's webhooks."""
+cursors; their net totals per currency; and one payment by id. Read-only: payments are
+recorded from Stripe's webhooks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from pydantic import ConfigDict
 
 from billing.payments.amounts import decimal_text
 from billing.payments.models import Payment
-from billing.payments.selectors.payments import PaymentFilter, filter_payments, get_payment
+from billing.payments.selectors.payments import (
+    PaymentFilter,
+    currency_totals,
+    filter_payments,
+    get_payment,
+)
 from crm.selectors.pagination import MAX_LIMIT, paginate
 from project.inputs import StorableDatetime
 
@@ -135,6 +141,38 @@ def list_payments(request: HttpRequest, params: Query[PaymentListParams]) -> dic
         filter_payments(criteria), sort="-paid_at", limit=params.limit, cursor=params.cursor
     )
     return {"items": [payment_json(payment) for payment in page.items], "next": page.next}
+
+
+class CurrencyTotalOut(Schema):
+    """Net revenue of the matching payments in one currency: paid and partly refunded ones,
+    less their refunds (minor units, and as decimal text)."""
+
+    currency: str
+    payments: int
+    net: int
+    net_decimal: str
+
+
+class TotalsOut(Schema):
+    items: list[CurrencyTotalOut]
+
+
+@router.get("/totals", response=TotalsOut)
+def payment_totals(request: HttpRequest, params: Query[PaymentFilterIn]) -> dict[str, Any]:
+    """The net revenue of the payments the same filters match, one entry per currency
+    (largest first): amounts of two currencies are never added together."""
+    totals = currency_totals(filter_payments(PaymentFilter(**params.model_dump())))
+    return {
+        "items": [
+            {
+                "currency": total.currency,
+                "payments": total.payments,
+                "net": total.net,
+                "net_decimal": total.net_decimal,
+            }
+            for total in totals
+        ]
+    }
 
 
 @router.get("/{int:payment_id}", response=PaymentOut)

@@ -186,3 +186,37 @@ def test_another_workspace_never_lists_or_reads_these_payments(two_workspaces) -
     assert b"777777" not in found.content and b"secret@alpha" not in found.content
     assert "secret@alpha" not in str(listed)
     assert stolen.status_code == 401
+
+
+def test_totals_are_net_per_currency_for_the_same_filters(make_workspace) -> None:
+    fixture = make_workspace()
+    ws = fixture.workspace
+    course = add_product(ws, "Course")
+    add_payment(ws, amount=100_000, product_id=course, paid_at=JAN)
+    add_payment(
+        ws, amount=30_000, refunded_amount=6_000, status="partially_refunded",
+        product_id=course, paid_at=JAN,
+    )  # fmt: skip
+    add_payment(ws, amount=9_000, status="failed", product_id=course, paid_at=JAN)
+    add_payment(ws, amount=5_000, currency="JPY", paid_at=JAN)
+    client = api(fixture)
+
+    every = client.get("/api/v1/payments/totals").json()
+    one_product = client.get(f"/api/v1/payments/totals?product_id={course}").json()
+    refused = client.get("/api/v1/payments/totals?currency=dollars")
+
+    assert every["items"] == [
+        {"currency": "USD", "payments": 2, "net": 124_000, "net_decimal": "1240.00"},
+        {"currency": "JPY", "payments": 1, "net": 5_000, "net_decimal": "5000"},
+    ]
+    assert [item["currency"] for item in one_product["items"]] == ["USD"]
+    assert refused.status_code == 422
+
+
+def test_another_workspaces_totals_never_count_these_payments(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    add_payment(alpha.workspace, amount=777_700)
+
+    totals = api(beta).get("/api/v1/payments/totals").json()
+
+    assert totals == {"items": []}
