@@ -168,7 +168,7 @@ def payment_totals(request: HttpRequest, params: Query[PaymentFilterIn]) -> dict
                 "currency": total.currency,
                 "payments": total.payments,
                 "net": total.net,
-                "net_decimal": total.net_decimal,
+                "net_decimal": total.money.decimal,
             }
             for total in totals
         ]

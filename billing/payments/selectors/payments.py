@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django_tenants.utils import schema_context
 
-from billing.payments.amounts import decimal_text, format_amount
+from billing.payments.amounts import decimal_text
 from billing.payments.models import Payment
-from billing.payments.selectors.revenue import COUNTED_STATUSES
+from billing.payments.selectors.revenue import COUNTED_STATUSES, CurrencyRevenue, net_by_currency
 from crm.selectors.export import neutralise_formula
 from project.errors import InvalidInput, NotFound, field_error
 from tenants.schemas import current_schema
@@ -51,24 +51,6 @@ class PaymentFilter:
     currency: str | None = None
     paid_after: datetime | None = None  # inclusive
     paid_before: datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True)
-class CurrencyTotal:
-    """What the payments of a filter brought in one currency: `net` counts paid and partly
-    refunded payments less their refunds (see revenue.COUNTED_STATUSES)."""
-
-    currency: str
-    payments: int
-    net: int
-
-    @property
-    def net_decimal(self) -> str:
-        return decimal_text(self.net, self.currency)
-
-    @property
-    def label(self) -> str:
-        return format_amount(self.net, self.currency)
 
 
 def check_payment_filter(criteria: PaymentFilter) -> PaymentFilter:
@@ -131,17 +113,10 @@ def get_payment(payment_id: int) -> Payment:
     return payment
 
 
-def currency_totals(payments: QuerySet[Payment]) -> list[CurrencyTotal]:
-    """Net revenue of the payments per currency (largest first), one row per currency;
+def currency_totals(payments: QuerySet[Payment]) -> list[CurrencyRevenue]:
+    """Net revenue of the payments per currency (largest first), one entry per currency;
     never one sum across currencies."""
-    rows = (
-        payments.filter(status__in=COUNTED_STATUSES)
-        .order_by()
-        .values("currency")
-        .annotate(payments=Count("id"), net=Sum(F("amount") - F("refunded_amount")))
-        .order_by("-net", "currency")
-    )
-    return [CurrencyTotal(row["currency"], row["payments"], int(row["net"] or 0)) for row in rows]
+    return net_by_currency(payments.filter(status__in=COUNTED_STATUSES))
 
 
 def _cell(value: object) -> object:

@@ -23,6 +23,8 @@ from billing.payments.models import Payment
 from crm.models import Lead, Product
 from outreach.revenue import CampaignRevenue
 
+# Also the condition of the payments_revenue_idx index (billing.payments.models): change
+# both together, or the revenue reads stop being index-only scans.
 COUNTED_STATUSES = (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED)
 NET = F("amount") - F("refunded_amount")
 
@@ -69,7 +71,9 @@ def counted_payments() -> QuerySet[Payment]:
     return Payment.objects.filter(status__in=COUNTED_STATUSES)
 
 
-def _by_currency(payments: QuerySet[Payment]) -> list[CurrencyRevenue]:
+def net_by_currency(payments: QuerySet[Payment]) -> list[CurrencyRevenue]:
+    """Net revenue of the payments given (already narrowed to counted ones) per currency,
+    largest first."""
     rows = (
         payments.order_by()
         .values("currency")
@@ -85,7 +89,7 @@ def _in_period(since: datetime, until: datetime) -> QuerySet[Payment]:
 
 def revenue_in_period(*, since: datetime, until: datetime) -> list[CurrencyRevenue]:
     """Net revenue per currency of the payments made in [since, until), largest first."""
-    return _by_currency(_in_period(since, until))
+    return net_by_currency(_in_period(since, until))
 
 
 def month_start(moment: datetime, *, months_back: int = 0) -> datetime:
@@ -247,7 +251,7 @@ def campaign_revenue(campaign_id: int, recipients: int) -> list[CampaignRevenue]
     per recipient the campaign was sent to (0 before it was sent to anyone). Installed as
     outreach's revenue reader; one grouped read of the (campaign, currency) index."""
     entries: list[CampaignRevenue] = []
-    for revenue in _by_currency(counted_payments().filter(campaign_id=campaign_id)):
+    for revenue in net_by_currency(counted_payments().filter(campaign_id=campaign_id)):
         per_recipient = Money(
             revenue.currency, round(revenue.net / recipients) if recipients > 0 else 0
         )
