@@ -3,6 +3,8 @@
 from django.urls import path
 
 from billing import pages, webhooks
+from billing.payments import api_payments
+from billing.payments import pages_payments as payment_pages
 
 public_urlpatterns = [
     path("webhooks/stripe", webhooks.stripe_webhook, name="stripe_webhook"),
@@ -13,7 +15,11 @@ workspace_urlpatterns: list = [
     path("settings/billing/", pages.billing_settings, name="billing_settings"),
     path("settings/billing/checkout/", pages.billing_checkout, name="billing_checkout"),
     path("settings/billing/portal/", pages.billing_portal, name="billing_portal"),
+    path("payments/", payment_pages.payment_list, name="payment_list"),
+    path("payments/export/", payment_pages.payment_export, name="payment_export"),
 ]
 
 # (prefix, ninja Router) pairs mounted on the workspace API.
-api_routers: list = []
+api_routers: list = [
+    ("/payments", api_payments.router),
+]

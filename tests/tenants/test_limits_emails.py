@@ -103,7 +103,9 @@ def test_an_audience_that_grew_past_the_allowance_is_paused_before_its_first_ema
     assert sent.status_code == 202
     row = campaign_row(fixture.workspace, campaign["id"])
     assert (row.status, row.frozen_at, row.audience_size) == ("paused", None, 0)
-    assert row.last_error.startswith("Not started, nothing was sent: Your Growth plan allows 2 emails")
+    assert row.last_error.startswith(
+        "Not started, nothing was sent: Your Growth plan allows 2 emails"
+    )
     assert messages_of(fixture.workspace) == 0 and postmark.received == []
     assert used(fixture.workspace) == 0
 
@@ -118,8 +120,8 @@ def test_the_campaign_page_shows_the_refusal_with_a_link_to_billing(make_workspa
 
     assert refused.status_code == 402
     assert (
-        "Your Growth plan allows 1 email a month; this workspace has sent 0 this month and this would "
-        "add 2." in page_text(refused)
+        "Your Growth plan allows 1 email a month; this workspace has sent 0 this month and "
+        "this would add 2." in page_text(refused)
     )
     assert b'href="/settings/billing/"' in refused.content
     assert campaign_row(fixture.workspace, campaign["id"]).status == "draft"

@@ -33,7 +33,8 @@ def test_the_last_lead_the_plan_allows_is_created_and_the_next_is_402(make_works
     error = refusal(over)
     assert error["code"] == "plan_limit_reached"
     assert error["message"] == (
-        "Your Growth plan allows 5 leads; this workspace has 5. Upgrade in Settings → Billing to add more."
+        "Your Growth plan allows 5 leads; this workspace has 5. "
+        "Upgrade in Settings → Billing to add more."
     )
     detail = error["details"][0]
     assert (detail["limit"], detail["used"], detail["adding"]) == (5, 5, 1)
