@@ -81,7 +81,9 @@ class Payment(models.Model):
             models.Index(
                 fields=["paid_at"],
                 include=["currency", "amount", "refunded_amount", "product", "lead"],
-                condition=Q(status__in=["paid", "partially_refunded"]),
+                # Spelled as an OR, not IN: the template clone re-creates the index from its
+                # definition and an IN list comes back spelled differently.
+                condition=Q(status="paid") | Q(status="partially_refunded"),
                 name="payments_revenue_idx",
             ),
         ]

@@ -14,7 +14,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="payment",
             index=models.Index(
-                condition=models.Q(("status__in", ["paid", "partially_refunded"])),
+                condition=models.Q(
+                    ("status", "paid"), ("status", "partially_refunded"), _connector="OR"
+                ),
                 fields=["paid_at"],
                 include=("currency", "amount", "refunded_amount", "product", "lead"),
                 name="payments_revenue_idx",
