@@ -61,6 +61,7 @@ bench: install
 	$(PY) bench/campaign_send.py
 	$(PY) bench/pages.py
 	$(PY) bench/find_workspace.py
+	$(PY) bench/revenue_pages.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules

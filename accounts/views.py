@@ -57,8 +57,9 @@ from accounts.services.tokens import (
 )
 from mail.selectors import latest_outbox_emails
 from project.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
-from project.pages import add_domain_errors, error_page, page
+from project.pages import add_domain_errors, error_page, page, plan_refusal
 from project.ratelimit import enforce_rate_limit
+from tenants.errors import PlanLimitReached
 
 REMEMBER_ME_AGE = timedelta(days=30)
 # Signed-in members only; a DomainError the view lets through becomes the error page.
@@ -240,6 +241,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
             request, status=400, code="link_invalid", title=title, message=message, action=action
         )
     form = AcceptInvitationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = accept_invitation(
@@ -250,6 +252,14 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
             )
         except InvalidInput as error:
             add_domain_errors(form, error.details)
+        except PlanLimitReached:
+            # The invitee cannot upgrade; their link stays valid for after the owner does.
+            status = 402
+            form.add_error(
+                None,
+                "The workspace has no free seat on its plan right now. Ask the person who "
+                "invited you to upgrade it in Settings → Billing, then open this link again.",
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -257,7 +267,10 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Welcome aboard!")
             return redirect("/")
     return render(
-        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+        request,
+        "accounts/invitation_accept.html",
+        {"form": form, "invitation": invitation},
+        status=status,
     )
 
 
@@ -306,8 +319,11 @@ def _run_team_action(request: HttpRequest, action: str, member_id: int) -> None:
 
 
 def _refused_on_team_page(request: HttpRequest, error: DomainError) -> HttpResponse:
-    problems = " ".join(detail["message"] for detail in error.details)
-    messages.error(request, f"{error.message} {problems}".strip())
+    if isinstance(error, PlanLimitReached):
+        messages.error(request, plan_refusal(error))
+    else:
+        problems = " ".join(detail["message"] for detail in error.details)
+        messages.error(request, f"{error.message} {problems}".strip())
     # The page again, with the reason and the status of the refusal (403, 409, 422...).
     response = team(request)
     response.status_code = error.status
@@ -387,6 +403,9 @@ def team_invite(request: HttpRequest) -> HttpResponse:
             add_domain_errors(form, error.details)
         except EmailTaken as error:
             form.add_error("email", error.message)
+            status = error.status
+        except PlanLimitReached as error:
+            form.add_error(None, plan_refusal(error))
             status = error.status
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")

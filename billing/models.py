@@ -147,3 +147,29 @@ class ConnectAccount(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.charges_enabled and self.details_submitted
+
+
+class InvoiceNotice(models.Model):
+    """An email we sent the owner about one of the platform's invoices (a failed payment),
+    at most one per invoice and kind: the unique pair is claimed in the webhook's
+    transaction, so a redelivery or a second event about the same invoice sends nothing."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+
+    workspace: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "tenants.Workspace", on_delete=models.CASCADE, related_name="invoice_notices"
+    )
+    invoice_id: models.CharField[str, str] = models.CharField(max_length=100)
+    kind: models.CharField[str, str] = models.CharField(max_length=24, choices=Kind.choices)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_id", "kind"], name="billing_invoice_notice_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.invoice_id}"

@@ -20,6 +20,7 @@ from crm.selectors.analytics import (
     open_task_counts,
     stage_funnel,
 )
+from dashboard.revenue import revenue_figures
 from outreach.models import Campaign
 from outreach.selectors.email_settings import postal_address_missing
 
@@ -154,6 +155,7 @@ def dashboard_figures(*, days: int, user: User, now: datetime) -> dict[str, Any]
     previous_new = sum(previous.leads.values())
     totals = lead_totals()
     campaigns = recent_campaign_results()
+    revenue = revenue_figures(since=since, until=now, now=now)
     return {
         "days": days,
         "since": since,
@@ -168,7 +170,9 @@ def dashboard_figures(*, days: int, user: User, now: datetime) -> dict[str, Any]
         "overall_conversion": _rate(totals["customers"], totals["total"]),
         "tasks": open_task_counts(assignee_id=user.pk, now=now),
         "campaigns": campaigns,
+        "revenue": revenue,
         "charts": {
+            "revenue_by_month": revenue.chart if revenue else None,
             "leads_by_source": _daily_by_source(current, since, now),
             "funnel": [
                 {"stage": row["stage"], "count": row["count"]}

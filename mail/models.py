@@ -59,3 +59,19 @@ class PendingSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id}/{self.campaign_id} {self.state}"
+
+
+class EmailUsage(models.Model):
+    """How many emails the workspace queued in one calendar month (UTC), against its plan's
+    monthly email limit. One row per month in the workspace's schema; written in the same
+    transaction that freezes a campaign's audience or queues a one-off email (tenants.limits),
+    so the count read for the next check already includes them."""
+
+    month = models.DateField(unique=True)  # the first day of the month
+    emails = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.emails}"

@@ -18,15 +18,21 @@ from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from project.errors import DomainError, RateLimited, error_response, wants_json
 
 View = Callable[..., HttpResponse]
 Allow = Callable[[Any], bool]
 
+# Where a 402 (a plan's limit, a read-only workspace) is resolved: the owner's billing page.
+PLAN_PAGE = ("/settings/billing/", "Open Settings → Billing")
+
 TITLES = {
     400: "That did not work",
     401: "Sign in first",
+    402: "Your plan does not allow this",
     403: "Not allowed",
     404: "Not found",
     405: "That did not work",
@@ -63,6 +69,12 @@ def error_page(
     return render(request, "errors/page.html", context, status=status)
 
 
+def plan_refusal(error: DomainError) -> SafeString:
+    """A 402's message (a plan's limit, a read-only workspace) for a form, with the link to
+    where the owner raises it."""
+    return format_html('{} <a href="{}">{}</a>', error.message, *PLAN_PAGE)
+
+
 def domain_error_page(
     request: HttpRequest,
     error: DomainError,
@@ -71,6 +83,9 @@ def domain_error_page(
     action: tuple[str, str] | None = None,
 ) -> HttpResponse:
     problems = " ".join(detail["message"] for detail in error.details if detail.get("message"))
+    if error.status == 402:
+        problems = ""  # the message already names the limit and the way to raise it
+        action = action or PLAN_PAGE
     response = error_page(
         request,
         status=error.status,
@@ -138,7 +153,7 @@ def _send_to_sign_in(
 
 
 def add_domain_errors(
-    form: forms.Form, details: list[dict[str, str]], fields: dict[str, str] | None = None
+    form: forms.BaseForm, details: list[dict[str, str]], fields: dict[str, str] | None = None
 ) -> None:
     """Show a DomainError's field details next to the form's own fields (`fields` maps an
     API field name to the form's, when they differ); the rest go on top of the form."""

@@ -166,6 +166,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "project.middleware.BindUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session and the user (its refusal page is a page of the app), before views.
+    "tenants.middleware.ReadOnlyWorkspaceMiddleware",
     # Last: sees the view's Http404 and ratelimit refusals before Django's debug pages do.
     "project.middleware.FriendlyErrorsMiddleware",
 ]
@@ -309,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outreach.sweep_pending_sends",
         "schedule": CRM_SEND_SWEEP_SECONDS,
     },
+    # Trials that ended with no subscription move to the free plan's limits.
+    "end-expired-trials": {"task": "billing.end_expired_trials", "schedule": 3600.0},
 }
 
 # --- Internationalisation and static files -----------------------------------------------

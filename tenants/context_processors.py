@@ -16,6 +16,7 @@ NAV = [
     ("Tasks", "/tasks/", "tasks", None),
     ("Campaigns", "/campaigns/", "campaigns", None),
     ("Products", "/products/", "products", None),
+    ("Payments", "/payments/", "payments", None),
     ("Team", "/team/", "team", Action.MANAGE_TEAM),
     ("Settings", "/settings/", "settings", Action.MANAGE_WORKSPACE),
 ]

@@ -69,6 +69,15 @@ class WorkspaceProfileForm(forms.Form):
         ),
     )
     remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+    attribution_window_days = forms.IntegerField(
+        label="Attribution window (days)",
+        required=False,  # left empty: the window stays as it is
+        min_value=1,
+        max_value=90,
+        help_text="A payment is credited to the last campaign whose email the lead clicked "
+        "within this many days before paying. 1 to 90; 7 unless you change it.",
+        widget=forms.NumberInput(attrs={"min": "1", "max": "90", "inputmode": "numeric"}),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

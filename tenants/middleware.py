@@ -20,6 +20,9 @@ from django.urls import set_urlconf
 from django.utils import timezone
 
 from project.errors import error_response, wants_json
+from project.pages import error_page
+from tenants.errors import WorkspaceReadOnly
+from tenants.limits import BILLING_PAGE
 from tenants.schemas import use_public_schema, use_workspace_schema
 from tenants.selectors.hosts import normalise_host, workspace_for_host
 from tenants.time_zones import zone_info
@@ -97,3 +100,55 @@ def apex_url() -> str:
     """The platform's own site (landing page, sign-up), where a lost visitor starts again."""
     port = f":{settings.CRM_PUBLIC_PORT}" if settings.CRM_PUBLIC_PORT else ""
     return f"{settings.CRM_PUBLIC_SCHEME}://{settings.CRM_BASE_DOMAIN}{port}"
+
+
+# What a read-only workspace may still do besides reading: sign in and out, reset a password,
+# get an API token, subscribe again (Settings -> Billing and the billing API), record what
+# the email provider reports, and let a lead unsubscribe. Exports are GETs.
+READ_ONLY_OPEN_PATHS = (
+    "/login/",
+    "/logout/",
+    "/auth/",
+    "/password-reset/",
+    "/api/v1/auth/",
+    BILLING_PAGE,
+    "/api/v1/billing/",
+    "/webhooks/",
+    "/unsubscribe/",
+)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+class ReadOnlyWorkspaceMiddleware:
+    """Refuse every change to a read-only workspace (its subscription ended and the grace
+    period is over) with 402 `workspace_read_only`: the error shape for the API and htmx,
+    a page that says how to subscribe again for a person. Reading and exporting go on."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        workspace = getattr(request, "tenant", None)
+        if (
+            request.method not in SAFE_METHODS
+            and workspace is not None
+            and not workspace.is_public
+            and workspace.is_read_only
+            and not request.path.startswith(READ_ONLY_OPEN_PATHS)
+        ):
+            return refuse_read_only(request)
+        return self.get_response(request)
+
+
+def refuse_read_only(request: HttpRequest) -> HttpResponse:
+    refusal = WorkspaceReadOnly()
+    if wants_json(request) or request.headers.get("HX-Request"):
+        return error_response(refusal.code, refusal.message, status=refusal.status)
+    return error_page(
+        request,
+        status=refusal.status,
+        code=refusal.code,
+        title="This workspace is read-only",
+        message=f"{refusal.message} Everything is still here to see and export.",
+        action=(BILLING_PAGE, "Open Settings → Billing"),
+    )

@@ -1,5 +1,5 @@
 """The workspace's own settings pages on its domain: the settings index, the workspace
-profile (name, time zone, logo), the logo itself and the owner's danger zone."""
+profile (name, time zone, logo, attribution window), the logo itself and the owner's danger zone."""
 
 from __future__ import annotations
 
@@ -52,7 +52,10 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "settings/index.html",
-        {"can_delete": can(actor, Action.DELETE_WORKSPACE)},
+        {
+            "can_delete": can(actor, Action.DELETE_WORKSPACE),
+            "can_manage_billing": can(actor, Action.MANAGE_BILLING),
+        },
     )
 
 
@@ -62,7 +65,11 @@ def workspace_profile(request: HttpRequest) -> HttpResponse:
     if not can(actor, Action.MANAGE_WORKSPACE):
         raise Forbidden("Only admins and owners change the workspace's profile.")
     workspace = _workspace(request)
-    initial = {"name": workspace.name, "time_zone": workspace.time_zone or DEFAULT_TIME_ZONE}
+    initial = {
+        "name": workspace.name,
+        "time_zone": workspace.time_zone or DEFAULT_TIME_ZONE,
+        "attribution_window_days": workspace.attribution_window_days,
+    }
     form = WorkspaceProfileForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -93,6 +100,7 @@ def _save_profile(request: HttpRequest, workspace: Workspace, form: WorkspacePro
         workspace=workspace,
         name=form.cleaned_data["name"],
         time_zone=form.cleaned_data["time_zone"],
+        attribution_window_days=form.cleaned_data["attribution_window_days"],
         ip=ip,
     )
 

@@ -48,3 +48,13 @@ def send_verification_email(*, user: User, url: str, workspace_name: str) -> str
         subject=f"Confirm your email for {workspace_name}",
         context={"user": user, "url": url, "workspace_name": workspace_name},
     )
+
+
+def send_payment_failed_email(*, user: User, workspace_name: str, amount: str, url: str) -> str:
+    return _send(
+        to=user.email,
+        template="payment_failed",
+        tag="payment-failed",
+        subject=f"Payment failed for {workspace_name}: update your card to keep it running",
+        context={"user": user, "workspace_name": workspace_name, "amount": amount, "url": url},
+    )

@@ -21,6 +21,7 @@ from accounts.services.tokens import (
 )
 from accounts.services.users import EmailTaken, account_input_errors, create_user
 from project.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from tenants.limits import check_seats
 
 INVITABLE_ROLES = (User.Role.ADMIN, User.Role.MEMBER)
 
@@ -59,7 +60,8 @@ def _guard_owner(actor: User, member: User) -> None:
 def invite_member(
     *, actor: User, email: str, role: str, base_url: str, ip: str | None = None
 ) -> OneTimeToken:
-    """Email an invitation link (valid 7 days). Raises Forbidden, InvalidInput, EmailTaken."""
+    """Email an invitation link (valid 7 days); it holds a seat until it is answered.
+    Raises Forbidden, InvalidInput, EmailTaken, or PlanLimitReached when no seat is free."""
     require(actor, Action.MANAGE_TEAM)
     email = email.strip()
     _check_role(role)
@@ -71,6 +73,7 @@ def invite_member(
     if errors:
         raise InvalidInput(details=errors)
     _refuse_a_member(email)
+    check_seats(adding=1)
     return _send_invitation(
         actor=actor, email=email, role=role, base_url=base_url, ip=ip,
         action=AuditAction.MEMBER_INVITED,
@@ -101,6 +104,8 @@ def accept_invitation(
     """Create the invitee's account from a valid invitation; the link then stops working.
 
     The password is checked before the link is used up, so a weak one can be retried.
+    Raises PlanLimitReached when the plan's seats are all taken by members (the plan went
+    down since the invitation was sent): the link stays valid for after an upgrade.
     """
     invitation = find_one_time_token(purpose=OneTimeToken.Purpose.INVITATION, raw=raw_token)
     if invitation is None:
@@ -108,6 +113,8 @@ def accept_invitation(
     errors = account_input_errors(email=invitation.email, password=password)
     if errors:
         raise InvalidInput(details=errors)
+    # The invitation's own seat becomes this member's: only members count here.
+    check_seats(adding=1, counting_invitations=False)
     token = consume_one_time_token(purpose=OneTimeToken.Purpose.INVITATION, raw=raw_token)
     user = create_user(
         email=token.email,
@@ -176,9 +183,12 @@ def deactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> 
 @transaction.atomic
 def reactivate_member(*, actor: User, member_id: int, ip: str | None = None) -> User:
     """Let a deactivated member sign in again, with a fresh sign-in: nothing they held
-    before deactivation comes back (deactivate_member ended it)."""
+    before deactivation comes back (deactivate_member ended it). Raises PlanLimitReached
+    when no seat is free."""
     require(actor, Action.MANAGE_TEAM)
     member = get_member(member_id)
+    if not member.is_active:
+        check_seats(adding=1)
     member.is_active = True
     member.save(update_fields=["is_active"])
     file_member_address(user=member)
@@ -270,6 +280,7 @@ def resend_invitation(
     _refuse_a_member(old.email)
     email, role = old.email, old.role or User.Role.MEMBER
     old.delete()
+    check_seats(adding=1)  # an expired invitation held no seat; its fresh link will
     return _send_invitation(
         actor=actor, email=email, role=role, base_url=base_url, ip=ip,
         action=AuditAction.INVITATION_RESENT,

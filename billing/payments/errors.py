@@ -3,7 +3,7 @@ with its stable code."""
 
 from __future__ import annotations
 
-from project.errors import Conflict, DomainError
+from project.errors import Conflict
 
 
 class PaymentsNotReady(Conflict):
@@ -20,11 +20,3 @@ class PaymentsNotReady(Conflict):
 class ProductNotSellable(Conflict):
     code = "product_not_sellable"
     default_message = "This product cannot be sold as it is."
-
-
-class StripeRefused(DomainError):
-    """Stripe answered, but refused the request (a 4xx of its own): nothing was changed here."""
-
-    code = "stripe_refused"
-    status = 502
-    default_message = "Stripe refused the request; nothing was changed. Try again or contact us."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -26,9 +27,10 @@ class PlanOffer:
     yearly_saving: str
     limits: list[str]
     trial: str
+    is_featured: bool = False
 
 
-def _money(amount: Decimal, currency: str) -> str:
+def money(amount: Decimal, currency: str) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency)
     whole = amount == amount.to_integral_value()
     number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
@@ -48,15 +50,16 @@ def _offer(plan: Plan) -> PlanOffer:
         slug=plan.slug,
         tagline=plan.tagline,
         is_free=plan.is_free,
-        monthly_price=_money(plan.monthly_price, plan.currency),
-        yearly_price=_money(plan.yearly_price, plan.currency),
-        yearly_saving=_money(saving, plan.currency) if saving > 0 else "",
+        monthly_price=money(plan.monthly_price, plan.currency),
+        yearly_price=money(plan.yearly_price, plan.currency),
+        yearly_saving=money(saving, plan.currency) if saving > 0 else "",
         limits=[
             _limit(plan.seat_limit, "team seat", "team seats"),
             _limit(plan.lead_limit, "lead", "leads"),
             _limit(plan.monthly_email_limit, "email", "emails", " a month"),
         ],
         trial=f"{plan.trial_days}-day free trial" if plan.trial_days else "",
+        is_featured=plan.slug == settings.CRM_TRIAL_PLAN,
     )
 
 

@@ -15,9 +15,9 @@ from accounts.models import User
 from accounts.permissions import Action, require
 from billing.models import ConnectAccount
 from billing.payments.events import ConnectEvent
-from billing.payments.services.stripe_calls import stripe_call
 from billing.selectors.connect import workspace_connect_account
 from billing.stripe_api import idempotent, stripe_client
+from billing.stripe_calls import stripe_call
 from crm.services.events import record_event
 from project.errors import NotFound
 from tenants.errors import WorkspaceReadOnly

@@ -17,9 +17,9 @@ from billing.payments.services.payments import (
     record_refund,
     stripe_id_of,
 )
-from billing.payments.services.stripe_calls import stripe_call
 from billing.services.connect import sync_stripe_account
 from billing.stripe_api import connected, stripe_client
+from billing.stripe_calls import stripe_call
 from billing.stripe_events.registry import StripeObject, on_connect_event
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,7 +36,8 @@ from crm.services.bulk import run_bulk_action
 from crm.services.lead_table import choose_lead_columns
 from crm.services.leads import create_lead, update_lead
 from project.errors import InvalidInput
-from project.pages import add_domain_errors, form_problems
+from project.pages import add_domain_errors, form_problems, plan_refusal
+from tenants.errors import PlanLimitReached
 
 PAGE_SIZE = 50
 
@@ -141,7 +143,14 @@ def _save_lead(form: LeadForm, save: Any) -> Any:
         form.add_error("email", error.details[0]["message"])
     except InvalidInput as error:
         add_domain_errors(form, error.details, form.error_fields())
+    except PlanLimitReached as error:
+        form.add_error(None, ValidationError(plan_refusal(error), code=error.code))
     return None
+
+
+def _refused_status(form: LeadForm) -> int:
+    """402 when the plan's limit refused the save, else 422 (what is wrong with the input)."""
+    return 402 if form.has_error(NON_FIELD_ERRORS, PlanLimitReached.code) else 422
 
 
 def _back_to_list(request: HttpRequest) -> str:
@@ -176,7 +185,7 @@ def lead_new(request: HttpRequest) -> HttpResponse:
         if lead is not None:
             messages.success(request, f"{lead} is added.")
             return _done(request, f"/leads/{lead.pk}/")
-    status = 422 if request.method == "POST" else 200
+    status = _refused_status(form) if request.method == "POST" else 200
     return _lead_form_response(request, form, status=status)
 
 
@@ -199,7 +208,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"{saved} is saved.")
             return _done(request, f"/leads/{lead.pk}/")
-    status = 422 if request.method == "POST" else 200
+    status = _refused_status(form) if request.method == "POST" else 200
     return _lead_form_response(request, form, lead=lead, status=status)
 
 

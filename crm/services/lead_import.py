@@ -30,6 +30,8 @@ from crm.services.lead_import_rows import (
 from crm.services.tag_catalogue import remember_tags_of_table
 from project.celery import queue_job
 from project.errors import InvalidInput, field_error
+from tenants.errors import PlanLimitReached
+from tenants.limits import check_leads
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +122,18 @@ def write_rows(
     return created, updated, len(rows) - created - updated
 
 
+def new_lead_count(rows: list[dict[str, Any]]) -> int:
+    """How many of the checked rows would be new leads: a row whose address is already a
+    lead's updates it (or is skipped) and adds none; a row without an address always adds."""
+    emails = [str(row["email"]).lower() for row in rows if row.get("email")]
+    if not emails:
+        return len(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM crm_lead WHERE lower(email) = ANY(%s)", [emails])
+        (existing,) = cursor.fetchone()
+    return len(rows) - int(existing)
+
+
 def _save_progress(lead_import: LeadImport, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(lead_import, name, value)
@@ -129,18 +143,31 @@ def _save_progress(lead_import: LeadImport, **fields: Any) -> None:
 FINISHED = (LeadImport.Status.DONE, LeadImport.Status.FAILED)
 
 
-def run_import(lead_import: LeadImport) -> LeadImport:
+def run_import(lead_import: LeadImport, *, raise_plan_limit: bool = False) -> LeadImport:
     """Check and (unless a dry run, or refused for bad rows) write one import.
 
     Whatever goes wrong on the way, the import ends `failed` with its report so far and the
     reason, never left `validating` or `writing`. Safe to run again after a killed worker:
     the write is one transaction, so either every row landed (and the import is done) or
-    none did and it starts over.
+    none did and it starts over. An import whose new leads would cross the plan's limit
+    writes none and ends `failed` with the limit's message (and, with `raise_plan_limit`,
+    raises it for the API's 402).
     """
     if lead_import.status in FINISHED:
         return lead_import
     try:
         return _check_and_write(lead_import)
+    except PlanLimitReached as error:
+        log.info("lead_import_over_plan_limit", import_id=lead_import.pk)
+        _save_progress(
+            lead_import,
+            status=LeadImport.Status.FAILED,
+            failure=error.message,
+            finished_at=timezone.now(),
+        )
+        if raise_plan_limit:
+            raise
+        return lead_import
     except Exception:  # any failure at all must end the import, never strand it in progress
         stage = lead_import.get_status_display().lower()
         log.exception("lead_import_failed", import_id=lead_import.pk, stage=lead_import.status)
@@ -170,6 +197,9 @@ def _check_and_write(lead_import: LeadImport) -> LeadImport:
         "errors": checked.errors,
     }
     refused = checked.error_count and not lead_import.skip_bad_rows
+    if lead_import.dry_run and not refused:
+        with transaction.atomic():  # the preview says so before anyone confirms
+            check_leads(adding=lambda: new_lead_count(checked.good))
     if lead_import.dry_run or refused:
         _save_progress(
             lead_import,
@@ -181,6 +211,7 @@ def _check_and_write(lead_import: LeadImport) -> LeadImport:
         return lead_import
     _save_progress(lead_import, status=LeadImport.Status.WRITING, **outcome)
     with transaction.atomic():
+        check_leads(adding=lambda: new_lead_count(checked.good))
         created, updated, skipped = write_rows(
             checked.good,
             mapped=set(mapping.values()),
@@ -239,11 +270,11 @@ def estimated_rows(csv_text: str) -> int:
     return max(0, max(csv_text.count("\n"), csv_text.count("\r")) - 1)
 
 
-def run_or_queue(lead_import: LeadImport) -> LeadImport:
+def run_or_queue(lead_import: LeadImport, *, raise_plan_limit: bool = False) -> LeadImport:
     """Run a recorded import now when it is small, else queue it for a worker once the
     caller's transaction commits."""
     if lead_import.total_rows <= settings.CRM_IMPORT_SYNC_MAX_ROWS:
-        return run_import(lead_import)
+        return run_import(lead_import, raise_plan_limit=raise_plan_limit)
     transaction.on_commit(lambda: queue_job(IMPORT_JOB, lead_import.pk))
     return lead_import
 
@@ -260,7 +291,9 @@ def start_import(
     """Record an import and run it now (small files) or queue it for a worker.
 
     Raises InvalidInput for an empty file, a file with NUL characters (naming their rows),
-    an unknown option or a mapping that names columns or fields that do not exist.
+    an unknown option or a mapping that names columns or fields that do not exist, and
+    PlanLimitReached when a small file's new leads would cross the plan's limit (the import
+    is kept, failed, with nothing written; a large one reports it on the import itself).
     """
     if actor is not None:
         require(actor, Action.MANAGE_LEADS)
@@ -279,4 +312,4 @@ def start_import(
         created_by=actor,
         total_rows=estimated_rows(csv_text),  # an estimate until the rows are read
     )
-    return run_or_queue(lead_import)
+    return run_or_queue(lead_import, raise_plan_limit=True)

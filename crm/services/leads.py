@@ -20,6 +20,7 @@ from crm.selectors.leads import get_lead
 from crm.services.events import diff, record_event, snapshot
 from crm.services.tag_catalogue import forget_unused_tags, remember_tags
 from project.errors import InvalidInput, NotFound, field_error
+from tenants.limits import check_leads
 
 MAX_TAGS = 50
 
@@ -150,8 +151,10 @@ def _check_identity(lead: Lead) -> None:
 
 
 @transaction.atomic
-def create_lead(*, actor: User | None, **values: Any) -> Lead:
-    """Create a lead; raises InvalidInput (field details) or LeadEmailTaken (with its id)."""
+def create_lead(*, actor: User | None, within_plan: bool = True, **values: Any) -> Lead:
+    """Create a lead; raises InvalidInput (field details), LeadEmailTaken (with its id) or
+    PlanLimitReached (402) when the plan's leads are all used. `within_plan=False` is for
+    a lead that money brought (a payment from a new address): recorded whatever the plan."""
     if actor is not None:
         require(actor, Action.MANAGE_LEADS)
     cleaned = _clean({key: value for key, value in values.items() if key in EDITABLE_FIELDS})
@@ -159,6 +162,8 @@ def create_lead(*, actor: User | None, **values: Any) -> Lead:
     if lead.consent:
         lead.consent_at = timezone.now()
     _check_identity(lead)
+    if within_plan:
+        check_leads(adding=1)  # holds the workspace's lead-limit lock until this commits
     try:
         with transaction.atomic():
             lead.save()

@@ -199,6 +199,18 @@ class RatesOut(Schema):
     complaint_rate: float
 
 
+class RevenueOut(Schema):
+    """Net revenue (paid less refunded) of the payments credited to the campaign in one
+    currency; amounts in the currency's smallest unit, `*_decimal` as decimal text."""
+
+    currency: str
+    amount: int
+    amount_decimal: str
+    payments: int
+    per_recipient: int
+    per_recipient_decimal: str
+
+
 class StatsOut(Schema):
     id: int
     status: str
@@ -210,6 +222,7 @@ class StatsOut(Schema):
     progress: ProgressOut
     counts: CountsOut
     rates: RatesOut
+    revenue: list[RevenueOut]
 
 
 class CampaignMessageOut(Schema):
@@ -350,7 +363,9 @@ def cancel(request: HttpRequest, campaign_id: int) -> Campaign:
 @router.get("/{int:campaign_id}/stats", response=StatsOut)
 def stats(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """Progress while it sends and results after: sent, delivered, opened, clicked, bounced,
-    unsubscribed and complaint counts and rates."""
+    unsubscribed and complaint counts and rates, and `revenue`: per currency, the net
+    revenue of the payments credited to the campaign (the last campaign whose email the
+    lead clicked within the workspace's attribution window) and that per recipient sent."""
     return campaign_stats(get_record(Campaign, campaign_id))
 
 

@@ -117,6 +117,12 @@ def deliver(
             # it is reactivated, then picks the send up again.
             run.outcome = "suspended"
             return run
+        if workspace_read_only(outgoing.workspace):
+            # The subscription ended: a campaign pauses before its next batch, saying why
+            # (its owner resumes it after subscribing again); one-off emails wait.
+            stop_read_only(outgoing)
+            run.outcome = "read_only"
+            return run
         if not outgoing.may_claim:
             settle_stopped(outgoing)
             run.outcome = str(outgoing.campaign.status) if outgoing.campaign else "done"
@@ -166,6 +172,29 @@ def deliver(
 
 def workspace_suspended(workspace: Workspace) -> bool:
     return Workspace.objects.filter(pk=workspace.pk, status=Workspace.Status.SUSPENDED).exists()
+
+
+def workspace_read_only(workspace: Workspace) -> bool:
+    return Workspace.objects.filter(pk=workspace.pk, read_only_from__lte=timezone.now()).exists()
+
+
+def stop_read_only(outgoing: Outgoing) -> None:
+    if outgoing.campaign is None:
+        return  # one-off emails wait in the queue; the sweep skips the workspace meanwhile
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=outgoing.campaign.pk)
+        if not can(campaign, Transition.HALT):
+            return
+        move(
+            campaign,
+            Transition.HALT,
+            actor=None,
+            fields={
+                "last_error": "Paused: this workspace is read-only because its subscription "
+                "ended. The owner can subscribe again in Settings → Billing, then resume it."
+            },
+            changes={"reason": "workspace_read_only"},
+        )
 
 
 def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.UUID]:

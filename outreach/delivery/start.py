@@ -15,6 +15,8 @@ from outreach.lifecycle import Pending, Transition, drop_pending, keep_pending, 
 from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads
 from project.celery import queue_job
+from tenants.errors import PlanLimitReached, WorkspaceReadOnly
+from tenants.limits import check_emails, check_writable, record_emails
 
 log = structlog.get_logger(__name__)
 IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
@@ -46,7 +48,10 @@ def start_campaign(*, campaign_id: int) -> Campaign | None:
             drop_pending(campaign.pk)
         return campaign
     if campaign.frozen_at is None:
-        campaign.audience_size = freeze_audience(campaign)
+        size = freeze_within_allowance(campaign)
+        if size is None:
+            return campaign
+        campaign.audience_size = size
         campaign.frozen_at = timezone.now()
         campaign.save(update_fields=["audience_size", "frozen_at", "updated_at"])
         record_event(
@@ -59,6 +64,30 @@ def start_campaign(*, campaign_id: int) -> Campaign | None:
     keep_pending(campaign, Pending.ACTIVE)
     after_commit_deliver(campaign.pk)
     return campaign
+
+
+def freeze_within_allowance(campaign: Campaign) -> int | None:
+    """Freeze the audience and count it against this month's emails, under the limit's
+    lock; the audience size, or None when the workspace is read-only or the audience would
+    cross the limit: then no message is written and the campaign is paused before its
+    first email, saying why (resume it after upgrading). Never stopped halfway."""
+    try:
+        check_writable()
+        with transaction.atomic():  # a savepoint: a refused freeze leaves no message behind
+            size = freeze_audience(campaign)
+            check_emails(adding=size)
+    except (PlanLimitReached, WorkspaceReadOnly) as refusal:
+        move(
+            campaign,
+            Transition.HALT,
+            actor=None,
+            fields={"last_error": f"Not started, nothing was sent: {refusal.message}"},
+            changes={"reason": refusal.code},
+        )
+        log.info("campaign_held_back", campaign_id=campaign.pk, reason=refusal.code)
+        return None
+    record_emails(count=size)
+    return size
 
 
 def freeze_audience(campaign: Campaign) -> int:

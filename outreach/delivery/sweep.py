@@ -25,7 +25,8 @@ def sweep() -> int:
     job is idempotent, reconciles what was in flight, and brings the senders back.
 
     Each entry is claimed by moving its heartbeat, so two sweeps never restart it twice.
-    Suspended workspaces wait. Returns how many sends were restarted.
+    Suspended and read-only workspaces wait: a read-only workspace's scheduled campaigns are
+    not started (they start once it subscribes again). Returns how many sends were restarted.
     """
     now = timezone.now()
     quiet_since = now - timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
@@ -37,6 +38,7 @@ def sweep() -> int:
             | Q(state=PendingSend.State.SCHEDULED, due_at__lte=now)
         )
         .exclude(workspace__status=Workspace.Status.SUSPENDED)
+        .exclude(workspace__read_only_from__lte=now)
         .order_by("due_at")[:SWEEP_LIMIT]
     )
     restarted = 0

@@ -26,7 +26,8 @@ from outreach.selectors.subscription import subscription_state
 from outreach.services.lead_email import send_lead_email
 from outreach.services.subscriptions import add_suppression
 from project.errors import InvalidInput
-from project.pages import add_domain_errors, page
+from project.pages import add_domain_errors, page, plan_refusal
+from tenants.errors import PlanLimitReached, WorkspaceReadOnly
 
 
 def _back_to_lead(request: HttpRequest) -> tuple[str, str] | None:
@@ -73,7 +74,8 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
         context = _form_context(request, lead, LeadEmailForm())
         return render(request, partial if _is_htmx(request) else full, context)
     form = LeadEmailForm(request.POST)
-    refusal = ""
+    refusal: str = ""
+    status = 0
     if form.is_valid():
         try:
             message = send_lead_email(
@@ -86,6 +88,8 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
             add_domain_errors(form, error.details)
         except RecipientSuppressed as error:
             refusal = error.message
+        except (PlanLimitReached, WorkspaceReadOnly) as error:
+            refusal, status = plan_refusal(error), error.status
         else:
             messages.success(
                 request, f"Email to {message.to_email} queued; it goes out in a moment."
@@ -98,7 +102,7 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
             response.write(render_to_string("crm/lead/_toasts.html", request=request))
             response["HX-Trigger"] = CHANGED
             return response
-    status = 422 if _is_htmx(request) or not refusal else 409
+    status = status or (422 if _is_htmx(request) or not refusal else 409)
     context = _form_context(request, lead, form, refusal=refusal)
     return render(request, partial if _is_htmx(request) else full, context, status=status)
 

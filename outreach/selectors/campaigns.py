@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.models import Lead, Message
 from outreach.mail_templates import SAMPLE_LEAD, compile_email, lead_fields
 from outreach.models import Campaign
+from outreach.revenue import campaign_revenue
 from outreach.selectors.audience import audience_leads
 from outreach.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
 from project.errors import NotFound
@@ -89,6 +90,8 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
             "unsubscribe_rate": _rate(campaign.unsubscribed_count, sent),
             "complaint_rate": _rate(campaign.complained_count, sent),
         },
+        # Net revenue of the payments credited to it, per currency, and per recipient sent.
+        "revenue": campaign_revenue(campaign.pk, recipients=sent) if sent else [],
     }
 
 

@@ -26,6 +26,7 @@ from outreach.models import Campaign
 from outreach.selectors.audience import audience_leads
 from outreach.selectors.email_settings import postal_address_missing
 from project.errors import InvalidInput, NotFound, field_error
+from tenants.limits import check_emails, check_writable, record_emails, this_month
 from tenants.schemas import current_workspace
 
 log = structlog.get_logger(__name__)
@@ -65,15 +66,26 @@ def check_ready(campaign: Campaign, *, need_audience: bool) -> None:
         )
 
 
+def check_allowance(campaign: Campaign) -> None:
+    """The workspace may send, and the campaign's audience as it is now fits this month's
+    email allowance: refused here, before it starts, never stopped halfway. The freeze
+    counts again (delivery.start), under the same lock, when the audience is written."""
+    check_writable()
+    check_emails(adding=lambda: audience_leads(campaign.audience).count())
+
+
 @transaction.atomic
 def send_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
     """Send a draft (or a scheduled campaign) now. The audience is frozen and the email goes
-    out in the background; raises 409 when it is not ready or not in a state to be sent."""
+    out in the background; raises 409 when it is not ready or not in a state to be sent,
+    402 when its audience would cross the month's email limit or the workspace is
+    read-only (it stays as it was)."""
     if actor is not None:
         require(actor, Action.MANAGE_CAMPAIGNS)
     campaign = _locked(campaign_id)
     expect(campaign, Transition.SEND)
     check_ready(campaign, need_audience=True)
+    check_allowance(campaign)
     move(campaign, Transition.SEND, actor=actor, fields={"last_error": ""})
     after_commit_start(campaign.pk)
     return campaign
@@ -81,7 +93,9 @@ def send_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
 
 @transaction.atomic
 def schedule_campaign(*, actor: User | None, campaign_id: int, scheduled_at: datetime) -> Campaign:
-    """Send a draft at a later time (or move a scheduled one); the beat starts it when due."""
+    """Send a draft at a later time (or move a scheduled one); the beat starts it when due.
+    Refused (402) when its audience as it is now would cross this month's email limit; the
+    start counts again when it is due."""
     if actor is not None:
         require(actor, Action.MANAGE_CAMPAIGNS)
     campaign = _locked(campaign_id)
@@ -98,6 +112,10 @@ def schedule_campaign(*, actor: User | None, campaign_id: int, scheduled_at: dat
         )
     expect(campaign, Transition.SCHEDULE)
     check_ready(campaign, need_audience=False)
+    if this_month(scheduled_at) == this_month():
+        check_allowance(campaign)
+    else:
+        check_writable()  # next month's allowance is counted when it starts
     before = campaign.scheduled_at
     return move(
         campaign,
@@ -123,9 +141,11 @@ def pause_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
 
 @transaction.atomic
 def resume_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
-    """Carry on sending a paused campaign where it stopped; nobody gets it twice."""
+    """Carry on sending a paused campaign where it stopped; nobody gets it twice. Raises
+    WorkspaceReadOnly (402) while the workspace is read-only."""
     if actor is not None:
         require(actor, Action.MANAGE_CAMPAIGNS)
+    check_writable()
     campaign = move(_locked(campaign_id), Transition.RESUME, actor=actor, fields={"last_error": ""})
     after_commit_start(campaign.pk)
     return campaign
@@ -140,6 +160,9 @@ def cancel_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
     expect(campaign, Transition.CANCEL)
     before = campaign.status
     dropped = cancel_queued(campaign)
+    if campaign.frozen_at is not None:
+        # Never sent: given back to the month the audience was counted in.
+        record_emails(count=-dropped, month=this_month(campaign.frozen_at))
     # A batch in flight keeps the entry: a sender settles (or reconciles) it, then drops it.
     in_flight = has_in_flight(campaign)
     return move(

@@ -18,6 +18,7 @@ from outreach.mail_templates import compile_email, lead_fields
 from outreach.selectors.audience import is_suppressed
 from outreach.selectors.email_settings import sender_of
 from project.errors import InvalidInput, field_error
+from tenants.limits import check_emails, check_writable, record_emails
 from tenants.schemas import current_workspace
 
 BODY_FIELDS = {"body_template": "body"}
@@ -38,9 +39,12 @@ def check_reachable(lead: Lead) -> str:
 
 @transaction.atomic
 def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str) -> Message:
-    """Queue an email to one lead (merge fields allowed) and send it in the background."""
+    """Queue an email to one lead (merge fields allowed) and send it in the background.
+    Raises PlanLimitReached when this month's emails are all used, WorkspaceReadOnly when
+    the workspace may not send."""
     if actor is not None:
         require(actor, Action.MANAGE_MESSAGES)
+    check_writable()
     lead = get_lead(lead_id)
     errors = []
     if not subject.strip() or len(subject) > 255:
@@ -67,6 +71,7 @@ def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str
                 for detail in error.details
             ],
         ) from None
+    check_emails(adding=1)
     message = Message.objects.create(
         lead=lead,
         channel=Message.Channel.EMAIL,
@@ -77,6 +82,7 @@ def send_lead_email(*, actor: User | None, lead_id: int, subject: str, body: str
         author=actor,
         to_email=address,
     )
+    record_emails(count=1)
     keep_direct_pending()
     record_event(
         actor=actor,

@@ -21,12 +21,15 @@
   });
 
   // A request made by an element inside [data-swap-unprocessable]: its 422 answer is a
-  // fragment to show (what is wrong with the input), not an error to drop. htmx fires
-  // beforeSwap on the target, so the element that asked is read from the request.
+  // fragment to show (what is wrong with the input), not an error to drop; so is a form's
+  // 402 (over the plan's limit). htmx fires beforeSwap on the target, so the element that
+  // asked is read from the request.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var status = event.detail.xhr.status;
+    var html = (event.detail.xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0;
     if (
-      event.detail.xhr.status === 422 &&
+      (status === 422 || (status === 402 && html)) &&
       source instanceof Element &&
       source.closest("[data-swap-unprocessable]")
     ) {
@@ -101,7 +104,7 @@
 
   // A toast from a page script (a drag on the board, a quick task action): the same markup
   // as the server's messages. Errors stay until dismissed; the rest go after a few seconds.
-  window.showToast = function (text, kind) {
+  window.showToast = function (text, kind, link) {
     var box = document.querySelector(".toasts");
     if (!box) {
       return;
@@ -118,6 +121,13 @@
     close.setAttribute("aria-label", "Dismiss");
     close.textContent = "×";
     item.appendChild(words);
+    if (link) {
+      var anchor = document.createElement("a");
+      anchor.href = link.href;
+      anchor.textContent = link.label;
+      words.appendChild(document.createTextNode(" "));
+      words.appendChild(anchor);
+    }
     item.appendChild(close);
     box.appendChild(item);
     if (kind !== "error") {
@@ -126,6 +136,58 @@
       }, 5000);
     }
   };
+
+  // Any htmx action refused for the plan (402: a limit reached, a read-only workspace) and
+  // not shown as a form error says why in a toast, with the way to Settings -> Billing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status !== 402) {
+      return;
+    }
+    var text = "";
+    try {
+      text = JSON.parse(xhr.responseText).error.message;
+    } catch (notJson) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var said = page.querySelector(".error-message");
+      text = said ? said.textContent.trim() : "";
+    }
+    text = text || "Your plan does not allow this.";
+    var link = { href: "/settings/billing/", label: "Open Settings → Billing" };
+    // A dialog sits above the toasts (the top layer): say it inside the dialog instead.
+    var source = event.detail.elt;
+    var dialog = source instanceof Element ? source.closest("dialog[open]") : null;
+    if (!dialog) {
+      window.showToast(text, "error", link);
+      return;
+    }
+    var body = dialog.querySelector(".modal-body") || dialog;
+    var earlier = body.querySelector("[data-plan-refusal]");
+    if (earlier) {
+      earlier.remove();
+    }
+    var alert = document.createElement("div");
+    alert.setAttribute("data-plan-refusal", "");
+    alert.className = "alert";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text + " ";
+    var anchor = document.createElement("a");
+    anchor.href = link.href;
+    anchor.textContent = link.label;
+    alert.appendChild(anchor);
+    body.insertBefore(alert, body.firstChild);
+    alert.scrollIntoView({ block: "nearest" });
+  });
+
+  // A form swapped back into a dialog with what is wrong: its message may be above the
+  // fold of a long form on a phone, so bring it into view.
+  document.addEventListener("htmx:afterSwap", function () {
+    // An outerHTML swap replaced the target itself: look in the open dialog, not at it.
+    var said = document.querySelector("dialog[open] .alert[role=alert]");
+    if (said) {
+      said.scrollIntoView({ block: "nearest" });
+    }
+  });
 
   // Success toasts go away by themselves after a few seconds; errors stay until dismissed.
   function hideToasts(root) {

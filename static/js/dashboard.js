@@ -1,4 +1,4 @@
-// The dashboard's three charts (Chart.js, global `Chart`), drawn from the numbers the page
+// The dashboard's charts (Chart.js, global `Chart`), drawn from the numbers the page
 // carries in <script id="dashboard-charts" type="application/json">.
 (function () {
   "use strict";
@@ -81,6 +81,45 @@
           scales: {
             x: { beginAtZero: true, grid: grid, ticks: ticks },
             y: { grid: { display: false } },
+          },
+        },
+      });
+    }
+
+    // Net revenue per month, one bar series per currency: amounts of two currencies are
+    // never stacked or added, and each bar's tooltip names its currency.
+    var revenue = document.getElementById("chart-revenue-by-month");
+    if (revenue && charts.revenue_by_month) {
+      var CURRENCY_COLOURS = ["#4f46e5", "#10b981", "#f59e0b", "#ec4899", "#0ea5e9", "#8b5cf6"];
+      new Chart(revenue, {
+        type: "bar",
+        data: {
+          labels: charts.revenue_by_month.labels,
+          datasets: charts.revenue_by_month.datasets.map(function (dataset, index) {
+            return {
+              label: dataset.currency,
+              data: dataset.data,
+              backgroundColor: CURRENCY_COLOURS[index % CURRENCY_COLOURS.length],
+              borderRadius: 3,
+              maxBarThickness: 32,
+            };
+          }),
+        },
+        options: {
+          interaction: { mode: "index", intersect: false },
+          plugins: {
+            legend: { position: "bottom", labels: { boxWidth: 12 } },
+            tooltip: {
+              callbacks: {
+                label: function (item) {
+                  return item.dataset.label + " " + numberFormat.format(item.parsed.y);
+                },
+              },
+            },
+          },
+          scales: {
+            x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 12 } },
+            y: { beginAtZero: true, grid: grid, ticks: { callback: function (value) { return numberFormat.format(value); } } },
           },
         },
       });

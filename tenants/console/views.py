@@ -21,6 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.authentication import signed_in_user
 from accounts.services.audit import client_ip
+from billing.models import Plan
+from billing.selectors.accounts import console_plans, platform_mrr
+from billing.services.plans import save_plan
 from project.errors import (
     DomainError,
     InvalidInput,
@@ -29,7 +32,7 @@ from project.errors import (
 )
 from project.pages import add_domain_errors, domain_error_page, page
 from project.ratelimit import enforce_rate_limit
-from tenants.console.forms import NewWorkspaceForm, StaffSignInForm
+from tenants.console.forms import NewWorkspaceForm, PlanForm, StaffSignInForm
 from tenants.models import Workspace
 from tenants.selectors.console import (
     describe_workspace,
@@ -141,7 +144,7 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "console/workspace_list.html",
-        {"summaries": summaries, "section": "workspaces"},
+        {"summaries": summaries, "mrr": platform_mrr(), "section": "workspaces"},
     )
 
 
@@ -294,3 +297,43 @@ def waitlist_export(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="waitlist.csv"'
     return response  # type: ignore[return-value]  # streamed: the page decorator passes it on
+
+
+@require_GET
+@staff_only
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Every plan (on sale or not), with how many workspaces are on each."""
+    return _render(
+        request, "console/plan_list.html", {"plans": console_plans(), "section": "plans"}
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_only
+def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id is not None else None
+    if plan_id is not None and plan is None:
+        return _not_found(request, NotFound("There is no plan with this id."))
+    form = PlanForm(request.POST or None, instance=plan)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved = save_plan(
+                    staff_user=signed_in_user(request),
+                    plan=plan,
+                    changes=form.cleaned_data,
+                    ip=client_ip(request),
+                )
+            except InvalidInput as error:
+                add_domain_errors(form, error.details)
+            else:
+                messages.success(request, f"Saved the {saved.name} plan.")
+                return redirect("console:plans")
+        status = 422
+    return _render(
+        request,
+        "console/plan_form.html",
+        {"form": form, "plan": plan, "section": "plans"},
+        status=status,
+    )

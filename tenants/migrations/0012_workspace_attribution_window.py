@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0011_workspace_plan_limits'),
+        ("tenants", "0011_workspace_plan_limits"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workspace',
-            name='attribution_window_days',
+            model_name="workspace",
+            name="attribution_window_days",
             field=models.PositiveSmallIntegerField(default=7),
         ),
     ]

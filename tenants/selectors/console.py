@@ -19,13 +19,12 @@ from django.db.models import Q, QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.models import AuditEvent, User
+from billing.selectors.accounts import BillingSummary, billing_summaries
 from crm.selectors.leads import count_leads, lead_table_name
 from project.errors import NotFound
 from tenants.models import Domain, Workspace
 
 PER_PAGE = 50
-# There is no billing model yet; every workspace is on the free plan until billing lands.
-FREE_PLAN = "Free"
 # Read by table name, not through crm.models.Lead, so that a schema whose migrations lag
 # behind (or a database from before the CRM models) still lists with 0 leads.
 # Owner-email search reads every workspace schema; this many go into one UNION ALL statement.
@@ -44,6 +43,7 @@ class WorkspaceSummary:
     status: str
     status_label: str
     plan: str
+    billing: BillingSummary | None
     owner_email: str
     user_count: int
     lead_count: int
@@ -95,6 +95,7 @@ class WorkspaceDetail:
     audit_events: list[AuditRow]
     lead_count: int
     plan: str
+    billing: BillingSummary | None
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def summarise_workspaces(
     current = Paginator(workspaces, per_page or PER_PAGE).get_page(page)
     listed: list[Workspace] = list(current.object_list)
     with_leads = _schemas_with_lead_table(workspace.schema_name for workspace in listed)
+    billing = billing_summaries(workspace_ids=[workspace.pk for workspace in listed])
     items = []
     for workspace in listed:
         figures = _schema_figures(
@@ -149,7 +151,8 @@ def summarise_workspaces(
                 url=workspace.url,
                 status=workspace.status,
                 status_label=workspace.get_status_display(),
-                plan=FREE_PLAN,
+                plan=billing[workspace.pk].plan if workspace.pk in billing else "—",
+                billing=billing.get(workspace.pk),
                 owner_email=figures.owner_email,
                 user_count=figures.user_count,
                 lead_count=figures.lead_count,
@@ -192,13 +195,15 @@ def describe_workspace(*, workspace: Workspace) -> WorkspaceDetail:
         )
         audit_events = _audit_rows(AuditEvent.objects.order_by("-at", "-pk")[:MEMBER_AUDIT_LIMIT])
         lead_count = count_leads() if has_leads else 0
+    billing = billing_summaries(workspace_ids=[workspace.pk]).get(workspace.pk)
     return WorkspaceDetail(
         workspace=workspace,
         domains=domains,
         members=members,
         audit_events=audit_events,
         lead_count=lead_count,
-        plan=FREE_PLAN,
+        plan=billing.plan if billing else "—",
+        billing=billing,
     )
 
 

@@ -1,4 +1,5 @@
-"""A workspace's profile: its name, its time zone and its logo (admins and the owner)."""
+"""A workspace's profile: its name, its time zone, its logo and its attribution window
+(admins and the owner)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tenants.models import Workspace, WorkspaceLogo
 from tenants.time_zones import is_time_zone
 
 MAX_LOGO_BYTES = 512 * 1024
+# How far back a payment looks for the campaign click that brought it (issue 11).
+MIN_ATTRIBUTION_DAYS, MAX_ATTRIBUTION_DAYS = 1, 90
 # Raster images only, recognised by their first bytes (never the name or the browser's
 # word): an SVG can carry script, and the logo is served from the workspace's own origin.
 _SIGNATURES = (
@@ -37,10 +40,18 @@ def logo_content_type(content: bytes) -> str | None:
 
 @transaction.atomic
 def update_workspace_profile(
-    *, actor: User, workspace: Workspace, name: str, time_zone: str, ip: str | None = None
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    time_zone: str,
+    attribution_window_days: int | None = None,
+    ip: str | None = None,
 ) -> Workspace:
-    """Rename the workspace and set its time zone (an IANA name); every page of its domain
-    shows times in that zone from the next request. Raises Forbidden, InvalidInput."""
+    """Rename the workspace, set its time zone (an IANA name) and, when given, its
+    attribution window (1 to 90 days: a payment is credited to the last campaign the lead
+    clicked within it, from the next payment on); every page of its domain shows times in
+    that zone from the next request. Raises Forbidden, InvalidInput."""
     require(actor, Action.MANAGE_WORKSPACE)
     name = name.strip()
     errors = []
@@ -54,13 +65,29 @@ def update_workspace_profile(
                 "Choose a time zone from the list, e.g. Europe/Paris.",
             )
         )
+    if attribution_window_days is not None and not (
+        MIN_ATTRIBUTION_DAYS <= attribution_window_days <= MAX_ATTRIBUTION_DAYS
+    ):
+        errors.append(
+            field_error(
+                "attribution_window_days",
+                "out_of_range",
+                f"Give a number of days from {MIN_ATTRIBUTION_DAYS} to {MAX_ATTRIBUTION_DAYS}.",
+            )
+        )
     if errors:
         raise InvalidInput(details=errors)
     locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    before = {"name": locked.name, "time_zone": locked.time_zone}
+    fields = ["name", "time_zone"]
+    before: dict[str, object] = {"name": locked.name, "time_zone": locked.time_zone}
+    after: dict[str, object] = {"name": name, "time_zone": time_zone}
     locked.name, locked.time_zone = name, time_zone
-    locked.save(update_fields=["name", "time_zone"])
-    after = {"name": name, "time_zone": time_zone}
+    if attribution_window_days is not None:
+        fields.append("attribution_window_days")
+        before["attribution_window_days"] = locked.attribution_window_days
+        after["attribution_window_days"] = attribution_window_days
+        locked.attribution_window_days = attribution_window_days
+    locked.save(update_fields=fields)
     if before != after:
         record_audit_event(
             action=AuditAction.WORKSPACE_PROFILE_CHANGED,

@@ -278,7 +278,7 @@ def test_take_a_payment_on_the_lead_page_makes_a_checkout_page(seller, stripe_ap
 
     assert f'href="/leads/{lead["id"]}/take-payment/"' in lead_page.content.decode()
     assert f'hx-get="/leads/{lead["id"]}/payments/"' in lead_page.content.decode()
-    assert "Coaching · 49.00 USD" in form.content.decode()
+    assert "Coaching · USD 49.00" in form.content.decode()
     assert made.status_code == 302
     shown = browser.get(made["Location"])
     reloaded = browser.get(made["Location"])

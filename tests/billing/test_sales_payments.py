@@ -77,7 +77,7 @@ def test_a_paid_checkout_records_one_payment_and_makes_the_lead_a_customer(
         assert EventLog.objects.filter(object_type="payment", object_id=payment.pk).exists()
     assert received.changes["amount"] == 120000 and received.changes["currency"] == "EUR"
     assert received.changes["product"] == "Coaching"
-    assert received.changes["amount_display"] == "1,200.00 EUR"
+    assert received.changes["amount_display"] == "EUR 1,200.00"
 
 
 def test_the_payment_shows_on_the_lead_page_and_its_timeline(seller, stripe_api, apex_client):
@@ -95,8 +95,8 @@ def test_the_payment_shows_on_the_lead_page_and_its_timeline(seller, stripe_api,
     card = browser.get(f"/leads/{lead['id']}/payments/").content.decode()
     page = browser.get(f"/leads/{lead['id']}/").content.decode()
 
-    assert "49.00 USD" in card and "Paid" in card and "Coaching" in card
-    assert "Payment received: 49.00 USD" in page and "For Coaching" in page
+    assert "USD 49.00" in card and "Paid" in card and "Coaching" in card
+    assert "Payment received: USD 49.00" in page and "For Coaching" in page
     assert "Status: New → Customer" in page
 
 
@@ -225,9 +225,9 @@ def test_a_partial_then_a_full_refund_update_the_payment(seller, stripe_api, ape
                 "changes", flat=True
             )
         )
-    assert [change["refunded_display"] for change in verbs] == ["100.00 USD", "25.00 USD"]
+    assert [change["refunded_display"] for change in verbs] == ["USD 100.00", "USD 25.00"]
     page = fixture.signed_in_client().get(f"/leads/{payment.lead_id}/").content.decode()
-    assert "Payment partly refunded: 25.00 USD of 100.00 USD" in page
+    assert "Payment partly refunded: USD 25.00 of USD 100.00" in page
 
 
 def test_a_dispute_marks_the_payment_and_its_close_is_never_reopened(
@@ -262,7 +262,7 @@ def test_a_dispute_marks_the_payment_and_its_close_is_never_reopened(
     [closed] = payments_of(fixture)
     assert closed.dispute_status == "won" and closed.status == "paid"
     page = fixture.signed_in_client().get(f"/leads/{payment.lead_id}/").content.decode()
-    assert "Payment disputed: 100.00 USD" in page and "Reason: fraudulent" in page
+    assert "Payment disputed: USD 100.00" in page and "Reason: fraudulent" in page
     assert "Payment dispute closed" in page and "Dispute won" in page
 
 

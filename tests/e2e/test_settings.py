@@ -95,7 +95,7 @@ def _journey(page: Page, base: str, workspace: Workspace, django_db_blocker) -> 
 
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
-    expect(page.get_by_text("Coming soon")).to_be_visible()
+    expect(page.get_by_role("link", name="Billing")).to_be_visible()
     _shot(page, "settings-index.png")
     _fits_a_phone(page, "settings-index")
 

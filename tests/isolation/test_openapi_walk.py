@@ -28,6 +28,7 @@ from django.test import Client
 
 from tests.conftest import WorkspaceFixture
 from tests.support.clients import OWNER_PASSWORD, api, link_in, outbox_of, post
+from tests.support.payments import add_payment
 
 SPEC_PATH = "/api/v1/openapi.json"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
@@ -149,6 +150,15 @@ def make_member(alpha: Alpha) -> Made:
     return Made(member["id"], {email, f"{marker} Name"})
 
 
+def make_payment(alpha: Alpha) -> Made:
+    """Payments are recorded from Stripe's webhooks, never made through the API: a row in
+    A's schema stands for one."""
+    marker = alpha.marker("payment")
+    payment = add_payment(alpha.fixture.workspace, customer_email=f"{marker}@alpha.example")
+    stripe_ids = {payment.stripe_payment_intent_id, payment.stripe_checkout_session_id}
+    return Made(payment.pk, {f"{marker}@alpha.example", *(i for i in stripe_ids if i)})
+
+
 MAKERS: dict[str, Callable[[Alpha], Made]] = {
     "lead_id": make_lead,
     "product_id": make_product,
@@ -159,6 +169,7 @@ MAKERS: dict[str, Callable[[Alpha], Made]] = {
     "import_id": make_import,
     "api_key_id": make_api_key,
     "member_id": make_member,
+    "payment_id": make_payment,
 }
 
 
@@ -206,6 +217,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/team/{member_id}/deactivate"): Route(),
     ("POST", "/api/v1/team/{member_id}/reactivate"): Route(prepare=_deactivate),
     ("DELETE", "/api/v1/api-keys/{api_key_id}"): Route(),
+    ("GET", "/api/v1/payments/{payment_id}"): Route(),
     ("GET", "/api/v1/leads/{lead_id}"): Route(),
     ("PATCH", "/api/v1/leads/{lead_id}"): Route(body=lambda: {"status": "qualified"}),
     ("DELETE", "/api/v1/leads/{lead_id}"): Route(),

@@ -16,6 +16,7 @@ from django.test import Client
 
 from tests.conftest import WorkspaceFixture
 from tests.support.clients import add_member, api, post
+from tests.support.payments import add_payment
 
 
 def _created_id(response: Any) -> int:
@@ -46,6 +47,8 @@ class Rows(dict[str, int]):
             return _created_id(
                 post(client, "/api/v1/tasks", {"title": "Call", "lead": self["lead"]})
             )
+        if kind == "payment":  # recorded from Stripe's webhooks, never made by the API
+            return add_payment(self.fixture.workspace, lead_id=self["lead"]).pk
         if kind == "message":
             message = {"lead": self["lead"], "channel": "note", "body": "Hi"}
             return _created_id(post(client, "/api/v1/messages", message))

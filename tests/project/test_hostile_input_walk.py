@@ -47,6 +47,7 @@ ROW_OF_PARAMETER = {
     "member_id": "member",
     "api_key_id": "api_key",
     "import_id": "import",
+    "payment_id": "payment",
     "lead": "lead",
     "assignee": "member",
     "owner": "member",

@@ -650,6 +650,21 @@ def stripe_double(port: int = 0) -> Iterator[StripeDouble]:
                     return
                 self._page(200, "Paid", "Thank you.", "", "Done")
                 return
+            if len(parts) == 2 and parts[0] == "portal":
+                # The customer portal: a page whose button goes back to the return_url.
+                if parts[1] not in state._ids("billing_portal/sessions", ""):
+                    self._page(404, "Not found", "No such page.", "", "Back")
+                    return
+                portal = state.get("billing_portal/sessions", parts[1])
+                if method == "GET":
+                    detail = html.escape(f"Billing portal for {portal.get('customer', '')}")
+                    self._page(200, "Manage billing", detail, "", "Return")
+                    return
+                self.send_response(303)
+                self.send_header("Location", str(portal.get("return_url") or "/"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if len(parts) == 2 and parts[0] == "onboard" and method == "GET":
                 self._page(200, "Set up payments", html.escape(parts[1]), "", "Finish")
                 return

@@ -276,12 +276,12 @@ def test_list_shows_each_workspace_with_owner_email_and_user_count(
     assert "Alpha Coaching" in alpha_row
     assert alpha.owner_email in alpha_row
     assert 'href="http://alpha.localhost:8000"' in alpha_row
-    assert "Free" in alpha_row
+    assert "Growth" in alpha_row and "Trial" in alpha_row  # the plan a new workspace trials
     assert "Active" in alpha_row
-    assert cells(alpha_row)[4:6] == ["2", "0"]  # users, leads
+    assert cells(alpha_row)[6:8] == ["2", "0"]  # users, leads
     assert beta.owner_email in beta_row
     assert alpha.owner_email not in beta_row
-    assert cells(beta_row)[4:6] == ["1", "0"]
+    assert cells(beta_row)[6:8] == ["1", "0"]
     assert 'id="workspace-public"' not in response.text
 
 
@@ -297,8 +297,8 @@ def test_list_counts_leads_and_shows_zero_where_the_table_is_missing(
 
     response = staff_client.get("/console/")
 
-    assert cells(row_of(response.text, "alpha"))[5] == "3"
-    assert cells(row_of(response.text, "beta"))[5] == "0"
+    assert cells(row_of(response.text, "alpha"))[7] == "3"
+    assert cells(row_of(response.text, "beta"))[7] == "0"
 
 
 def test_search_matches_name_slug_and_owner_email(staff_client, two_workspaces) -> None:

@@ -37,14 +37,20 @@ def test_landing_page_says_what_the_product_does_and_prices_the_free_plan(apex_c
 
 
 @pytest.mark.django_db
-def test_one_free_plan_is_seeded_by_migration() -> None:
+def test_the_free_and_paid_plans_are_seeded_by_migration() -> None:
     with schema_context("public"):
         plans = list(Plan.objects.values_list("slug", "monthly_price", "is_active"))
-    assert plans == [("free", Decimal("0.00"), True)]
+    assert plans == [
+        ("free", Decimal("0.00"), True),
+        ("starter", Decimal("29.00"), True),
+        ("growth", Decimal("79.00"), True),
+        ("scale", Decimal("199.00"), True),
+    ]
 
 
 def test_changing_a_plan_changes_the_landing_and_pricing_pages(apex_client) -> None:
     with schema_context("public"):
+        Plan.objects.exclude(slug="free").delete()  # the seeded paid plans
         Plan.objects.filter(slug="free").update(lead_limit=None, name="Starter")
         Plan.objects.create(
             name="Growth",

@@ -22,7 +22,7 @@ def _profile(client, **fields):
     return client.post("/settings/workspace/", body)
 
 
-def test_the_settings_index_names_every_section_and_says_billing_is_coming(two_workspaces):
+def test_the_settings_index_names_every_section_and_links_billing(two_workspaces):
     alpha, _ = two_workspaces
 
     text = page_text(alpha.signed_in_client().get("/settings/"))
@@ -37,7 +37,7 @@ def test_the_settings_index_names_every_section_and_says_billing_is_coming(two_w
         "Delete this workspace",
     ):
         assert section in text
-    assert "Billing Coming soon" in text
+    assert "Billing Your plan, trial, usage against each limit, and invoices." in text
 
 
 def test_a_member_is_refused_settings_and_an_admin_sees_no_danger_zone(two_workspaces):

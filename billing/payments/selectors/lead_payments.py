@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from billing.payments.amounts import format_amount
 from billing.payments.models import Payment, PaymentLink
-from billing.payments.money import format_amount
 from crm.models import Lead, Product
 
 

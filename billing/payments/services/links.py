@@ -11,13 +11,13 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.permissions import Action, require
+from billing.payments.amounts import format_amount
 from billing.payments.events import PaymentLinkEvent
 from billing.payments.models import PaymentLink, StripePrice
-from billing.payments.money import format_amount
 from billing.payments.services.prices import stripe_price_for
-from billing.payments.services.stripe_calls import stripe_call
 from billing.selectors.connect import ready_connect_account
 from billing.stripe_api import idempotent, stripe_client
+from billing.stripe_calls import stripe_call
 from crm.models import Lead, Product
 from crm.selectors.leads import get_lead
 from crm.selectors.records import get_record

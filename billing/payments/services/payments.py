@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from billing.payments.amounts import format_amount
 from billing.payments.events import PaymentEvent
 from billing.payments.models import Payment
-from billing.payments.money import format_amount
 from billing.payments.selectors.attribution import attributed_campaign_id
 from crm.errors import LeadEmailTaken
 from crm.models import Lead, Product

@@ -12,8 +12,8 @@ from billing.models import ConnectAccount
 from billing.payments.errors import ProductNotSellable
 from billing.payments.models import StripePrice
 from billing.payments.money import to_minor_units
-from billing.payments.services.stripe_calls import stripe_call
 from billing.stripe_api import idempotent, stripe_client
+from billing.stripe_calls import stripe_call
 from crm.models import Product
 
 

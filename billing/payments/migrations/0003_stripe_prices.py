@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("crm", "0008_lead_tag_catalogue"),
-        ("payments", "0001_initial"),
+        ("payments", "0002_payment_revenue_index"),
     ]
 
     operations = [

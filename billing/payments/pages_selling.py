@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.authentication import signed_in_user
 from accounts.permissions import Action, can
 from billing.models import ConnectAccount
+from billing.payments.amounts import format_amount
 from billing.payments.errors import PaymentsNotReady, ProductNotSellable
 from billing.payments.models import PaymentLink
-from billing.payments.money import format_amount, to_minor_units
+from billing.payments.money import to_minor_units
 from billing.payments.selectors import lead_payments as payment_rows
 from billing.payments.services.links import create_payment_link
 from billing.selectors.connect import workspace_connect_account
