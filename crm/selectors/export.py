@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django_tenants.utils import schema_context
 
 from crm.lead_fields import EXPORT_COLUMNS
 from crm.models import Lead
+from tenants.schemas import current_schema
 
 PAGE = 2000
 # A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
@@ -63,6 +65,13 @@ def _row(lead: Lead) -> list[object]:
 
 
 def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:
+    """The leads as CSV lines. The schema is fixed now: the lines are read later, while the
+    response streams, and must come from this workspace whatever the connection serves by
+    then."""
+    return _export_lines(leads, current_schema())
+
+
+def _export_lines(leads: QuerySet[Lead], schema: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
@@ -70,7 +79,8 @@ def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:
     last_id = 0
     page = leads.select_related("stage", "owner").order_by("id")
     while True:
-        batch = list(page.filter(id__gt=last_id)[:PAGE])
+        with schema_context(schema):
+            batch = list(page.filter(id__gt=last_id)[:PAGE])
         if not batch:
             return
         buffer.seek(0)

@@ -175,3 +175,22 @@ def test_only_draft_campaigns_can_be_edited(make_workspace) -> None:
 
     assert response.status_code == 409
     assert client.get(f"/api/v1/campaigns/{campaign['id']}").json()["name"] == "Launch"
+
+
+def test_an_export_read_after_another_workspace_was_served_holds_only_its_own(
+    two_workspaces,
+) -> None:
+    """The CSV streams after the view returns; by then the connection may serve another
+    workspace (here: beta's request in between). The rows still come from alpha."""
+    alpha, beta = two_workspaces
+    make_leads(api(alpha), 2)
+    for i in range(3):
+        post(api(beta), "/api/v1/leads", {"email": f"b{i}@beta-only.example"})
+    alpha_client = api(alpha)
+
+    streaming = alpha_client.get("/api/v1/leads/export")
+    assert api(beta).get("/api/v1/leads").status_code == 200  # the connection is beta's now
+    exported = body_of(streaming)
+
+    assert exported.strip().count("\n") == 2
+    assert "beta-only" not in exported
