@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_send")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/7")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crm_setup import machine, prepare_django  # noqa: E402
+from crm_setup import machine, on_unlimited_plan, prepare_django  # noqa: E402
 
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "100000"))
 WORKER_PROCESSES = 2
@@ -173,6 +173,7 @@ def main() -> None:
         owner_email="o@bench.example",
         owner_password="bench passphrase 1",
     )
+    on_unlimited_plan(workspace)
     workspace.email_send_rate = 1_000_000  # measure the engine, not the pacing
     workspace.save(update_fields=["email_send_rate"])
     seed(workspace.schema_name)

@@ -63,3 +63,23 @@ def machine() -> dict[str, object]:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "postgres": version}
+
+
+def on_unlimited_plan(workspace) -> None:  # type: ignore[no-untyped-def]
+    """Move a benchmark's workspace from its trial to the Scale plan (no limits), through
+    billing's own standing change, so a 100k-row import or send measures the engine and is
+    not refused by the trial's limits."""
+    from billing.models import BillingAccount, Plan
+    from billing.services.standing import move_standing
+    from tenants.models import BillingStatus
+
+    account = BillingAccount.objects.select_related("workspace").get(workspace=workspace)
+    moved = move_standing(
+        account=account,
+        plan=Plan.objects.get(slug="scale"),
+        status=BillingStatus.ACTIVE,
+        read_only_from=None,
+        reason="benchmark",
+    )
+    assert moved, "the benchmark workspace could not be moved to the Scale plan"
+    workspace.refresh_from_db()

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crm_setup import machine, prepare_django
+from crm_setup import machine, on_unlimited_plan, prepare_django
 
 ROWS = 100_000
 
@@ -55,6 +55,7 @@ def main() -> None:
         owner_email="o@bench.example",
         owner_password="bench passphrase 1",
     )
+    on_unlimited_plan(workspace)
 
     with connection.cursor() as cursor:
         cursor.execute(

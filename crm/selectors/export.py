@@ -50,7 +50,8 @@ def _value(lead: Lead, name: str) -> object:
     return getattr(lead, name)
 
 
-def _cell(value: object) -> object:
+def spreadsheet_cell(value: object) -> object:
+    """One value as a CSV cell any spreadsheet opens safely (also the payments export's)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -61,7 +62,7 @@ def _cell(value: object) -> object:
 
 
 def _row(lead: Lead) -> list[object]:
-    return [_cell(_value(lead, name)) for name in EXPORT_COLUMNS]
+    return [spreadsheet_cell(_value(lead, name)) for name in EXPORT_COLUMNS]
 
 
 def export_rows(leads: QuerySet[Lead]) -> Iterator[str]:

@@ -9,12 +9,15 @@ import pytest
 
 from billing.models import StripeEvent
 from billing.stripe_api import idempotent, stripe_client
+from tests.support.billing import deliver
 from tests.support.stripe_double import PLATFORM_SECRET, signature_header
 
 pytestmark = pytest.mark.django_db
 
 
-def post_event(client, event: dict, *, secret: str = PLATFORM_SECRET, timestamp: int | None = None):
+def post_event(client, event: dict, *, secret: str = PLATFORM_SECRET, timestamp=None):
+    if timestamp is None:
+        return deliver(client, event, secret=secret)
     payload = json.dumps(event)
     return client.post(
         "/webhooks/stripe",

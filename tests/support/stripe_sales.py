@@ -4,7 +4,6 @@ signed Connect events to the webhook."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.test import Client
@@ -12,8 +11,9 @@ from django_tenants.utils import schema_context
 
 from billing.models import ConnectAccount
 from tenants.models import Workspace
+from tests.support.billing import deliver
 from tests.support.clients import post
-from tests.support.stripe_double import CONNECT_SECRET, StripeDouble, signature_header
+from tests.support.stripe_double import CONNECT_SECRET, StripeDouble
 
 
 def connect_stripe(client: Client, stripe_api: StripeDouble, *, finish: bool = True) -> str:
@@ -49,14 +49,8 @@ def make_lead(api_client: Client, **values: Any) -> dict[str, Any]:
 
 
 def post_connect_event(client: Client, event: dict[str, Any]):
-    """POST a Connect event to the apex webhook, signed as Stripe signs it."""
-    payload = json.dumps(event)
-    return client.post(
-        "/webhooks/stripe",
-        payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=signature_header(payload, CONNECT_SECRET),
-    )
+    """POST a Connect event to the apex webhook, signed with the Connect endpoint's secret."""
+    return deliver(client, event, secret=CONNECT_SECRET)
 
 
 def deliver_all(client: Client, events: list[dict[str, Any]]) -> list[int]:

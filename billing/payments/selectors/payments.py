@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 from billing.payments.amounts import decimal_text
 from billing.payments.models import Payment
 from billing.payments.selectors.revenue import COUNTED_STATUSES, CurrencyRevenue, net_by_currency
-from crm.selectors.export import neutralise_formula
+from crm.selectors.export import spreadsheet_cell
 from project.errors import InvalidInput, NotFound, field_error
 from tenants.schemas import current_schema
 
@@ -119,16 +119,6 @@ def currency_totals(payments: QuerySet[Payment]) -> list[CurrencyRevenue]:
     return net_by_currency(payments.filter(status__in=COUNTED_STATUSES))
 
 
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return neutralise_formula(value)
-    return value
-
-
 def _row(payment: Payment) -> list[object]:
     lead = payment.lead
     values: list[object] = [
@@ -150,7 +140,7 @@ def _row(payment: Payment) -> list[object]:
         payment.stripe_invoice_id,
         payment.stripe_charge_id,
     ]
-    return [_cell(value) for value in values]
+    return [spreadsheet_cell(value) for value in values]
 
 
 def export_payment_rows(payments: QuerySet[Payment]) -> Iterator[str]:
