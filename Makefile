@@ -62,6 +62,8 @@ bench: install
 	$(PY) bench/pages.py
 	$(PY) bench/find_workspace.py
 	$(PY) bench/revenue_pages.py
+	$(PY) bench/limit_checks.py
+	$(PY) bench/stripe_webhooks.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules
