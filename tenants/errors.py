@@ -43,7 +43,7 @@ class PlanLimitReached(DomainError):
 
     code = "plan_limit_reached"
     status = 402
-    default_message = "This is over what your plan allows. Upgrade in Settings -> Billing."
+    default_message = "This is over what your plan allows. Upgrade in Settings → Billing."
 
 
 class WorkspaceReadOnly(DomainError):
@@ -54,5 +54,5 @@ class WorkspaceReadOnly(DomainError):
     status = 402
     default_message = (
         "This workspace is read-only because its subscription ended. "
-        "The owner can subscribe again in Settings -> Billing."
+        "The owner can subscribe again in Settings → Billing."
     )

@@ -54,7 +54,7 @@ def test_every_api_change_is_402_and_writes_nothing(make_workspace) -> None:
     for response in (created, changed, deleted):
         error = refusal(response)
         assert error["code"] == "workspace_read_only"
-        assert "subscribe again in Settings -> Billing" in error["message"]
+        assert "subscribe again in Settings → Billing" in error["message"]
     assert lead_total(fixture.workspace) == 1
     assert client.get(f"/api/v1/leads/{lead_id}").json()["first_name"] == "Name0"
 
@@ -72,6 +72,7 @@ def test_a_page_change_shows_a_page_that_says_how_to_subscribe_again(make_worksp
     assert "This workspace is read-only" in text
     assert "Everything is still here to see and export." in text
     assert b'href="/settings/billing/"' in whole.content
+    assert "Choose a plan in Settings → Billing to carry on." in text  # the owner's next step
     assert refusal(fragment)["code"] == "workspace_read_only"  # htmx: a toast says it
     assert lead_total(fixture.workspace) == 0
 
