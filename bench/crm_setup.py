@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -22,6 +23,9 @@ os.environ.setdefault("CRM_API_RATE_KEY", "1000000/m")
 
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
+
+if TYPE_CHECKING:
+    from tenants.models import Workspace
 
 
 def recreate_database() -> str:
@@ -65,7 +69,7 @@ def machine() -> dict[str, object]:
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "postgres": version}
 
 
-def on_unlimited_plan(workspace) -> None:  # type: ignore[no-untyped-def]
+def on_unlimited_plan(workspace: Workspace) -> None:
     """Move a benchmark's workspace from its trial to the Scale plan (no limits), through
     billing's own standing change, so a 100k-row import or send measures the engine and is
     not refused by the trial's limits."""
