@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from accounts.services.member_directory import file_member_address
 from accounts.services.users import create_user
+from billing.payments.services.demo_data import seed_demo_payments
 from crm.services.demo_data import seed_demo_crm
 from outreach.services.demo_data import seed_demo_email
 from project.errors import Forbidden
@@ -37,8 +38,8 @@ DEMO_LOGINS = (
 
 @transaction.atomic
 def seed_demo_workspace() -> Workspace:
-    """Make sure the demo workspace exists with its CRM data, and each demo login works with
-    its known password.
+    """Make sure the demo workspace exists with its CRM data, a draft campaign and a year of
+    payments, and each demo login works with its known password.
 
     Refuses in staging and production, where known passwords would be a hole.
     """
@@ -72,4 +73,5 @@ def seed_demo_workspace() -> Workspace:
         team = list(User.objects.exclude(role=User.Role.OWNER))
         seed_demo_crm(owner=User.objects.get(role=User.Role.OWNER), members=team)
         seed_demo_email()
+        seed_demo_payments()
     return workspace

@@ -8,6 +8,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from billing.payments.models import Payment
 from crm.models import EventLog, Lead, Message, Product, Task
 from outreach.models import Campaign, EmailSettings
 from tenants.models import Workspace
@@ -36,6 +37,8 @@ def test_seed_demo_is_idempotent_and_every_printed_login_works(db, capsys) -> No
         assert EventLog.objects.filter(object_type="lead").count() == 2000
         assert EmailSettings.objects.get().postal_address  # campaigns can be sent at once
         assert Campaign.objects.get().status == "draft"
+        assert Payment.objects.count() == 60  # a year of revenue on the dashboard, made once
+        assert not Payment.objects.exclude(lead__status="customer").exists()
 
 
 @override_settings(STRICT=True)
