@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from django.test import Client
 
-from billing.models import BillingAccount
+from billing.models import BillingAccount, Plan
 from tests.support.billing import account_of, customer_of, deliver, price_plan, subscribe
 from tests.support.clients import add_member, sign_in_client
 from tests.support.email import add_leads
@@ -269,3 +269,26 @@ def test_the_billing_page_lets_its_forms_go_on_to_stripes_hosted_pages(make_work
     assert "https://checkout.stripe.com" in form_action
     assert "https://billing.stripe.com" in form_action
     assert "script-src 'self'" in response["Content-Security-Policy"]  # the rest is unchanged
+
+
+def test_without_a_stripe_key_the_page_renders_and_choosing_a_plan_says_what_is_missing(
+    make_workspace, settings
+):
+    """`make run` on a new machine has no Stripe key and no price ids: the page still works,
+    and a purchase is refused with what is missing, never an error page of ours."""
+    settings.STRIPE_SECRET_KEY = ""
+    fixture = make_workspace()
+    client = fixture.signed_in_client()
+    choose = {"plan": "growth", "interval": "month"}
+
+    page = client.get("/settings/billing/")
+    no_price = client.post("/settings/billing/checkout/", {**choose, "nonce": "a" * 16})
+    Plan.objects.filter(slug="growth").update(stripe_monthly_price_id="price_growth_month")
+    no_key = client.post("/settings/billing/checkout/", {**choose, "nonce": "b" * 16})
+
+    assert page.status_code == 200 and "Growth" in page_text(page)
+    assert no_price.status_code == 409
+    assert "cannot be bought online yet" in page_text(no_price)
+    assert no_key.status_code == 503
+    assert "Ask the platform owner to set STRIPE_SECRET_KEY" in page_text(no_key)
+    assert account_of(fixture.workspace).stripe_customer_id is None
