@@ -95,7 +95,7 @@ def test_a_pool_of_processes_migrates_committed_schemas(django_db_blocker) -> No
                 on_progress=lambda done, total, result: seen.append((done, total)),
             )
 
-            assert sorted(result.schema for result in run.results) == schemas[:2]
+            assert sorted(result.schema for result in run.results) == sorted(schemas[:2])
             assert not run.failures
             assert seen == [(1, 2), (2, 2)]
             assert all(has_last_migration(schema) for schema in schemas)
