@@ -64,6 +64,7 @@ bench: install
 	$(PY) bench/revenue_pages.py
 	$(PY) bench/limit_checks.py
 	$(PY) bench/stripe_webhooks.py
+	$(PY) bench/migrate_workspaces.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules

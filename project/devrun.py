@@ -160,8 +160,7 @@ def main() -> int:
         env["REDIS_URL"] = services.redis_url
     create_database_if_missing(services.database_url)
     print("Migrating every schema ...")
-    manage("migrate_schemas", "--noinput", "-v", "0", env=env)
-    manage("refresh_workspace_template", env=env)
+    manage("migrate_workspaces", "--processes", "1", env=env)
     manage("seed_demo", env=env)
     print(f"\nOpen http://demo.localhost:{options.port} and sign in with a login above.")
     print("Ctrl-C stops the web server" + (" and the worker.\n" if services.redis_url else ".\n"))
