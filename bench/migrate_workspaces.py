@@ -128,9 +128,10 @@ def main() -> None:
                 "processes": PROCESSES,
                 "method": "manage.py migrate_workspaces' service: one statement reads every "
                 "schema's django_migrations against the files, only schemas behind migrate "
-                "(a fork pool, the graph loaded per schema by Django's executor), then the "
-                "template refresh; baseline: django-tenants migrate_schemas per schema on a "
-                f"sample of {BASELINE_SAMPLE}, scaled to all",
+                "(a fork pool; the graph read once per process, the starting state rendered "
+                "once per set of applied migrations), then the template refresh; baseline: "
+                f"django-tenants migrate_schemas per schema on a sample of {BASELINE_SAMPLE}, "
+                "scaled to all",
                 "setup_seconds_cloning_workspaces": round(setup_seconds, 1),
                 "nothing_pending_seconds": idle,
                 "nothing_pending_goal_seconds": 5,
