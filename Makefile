@@ -9,6 +9,9 @@ NPM := $(VENV)/bin/npm
 FRONTEND_STAMP := frontend/node_modules/.installed-stamp
 BUILD := build/static
 
+# Every shell script we ship: the deploy scripts (by their shebang) and CI's entry point.
+SHELL_SCRIPTS = .ci/run $(shell grep -rlE '^\#!/usr/bin/env bash|^\#!/bin/(ba)?sh' deploy)
+
 .PHONY: install assets run test lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -47,6 +50,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	DJANGO_ENV=dev $(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports --no-cache
+	shellcheck $(SHELL_SCRIPTS)
 
 format: install
 	$(VENV)/bin/ruff check --fix .
