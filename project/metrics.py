@@ -36,6 +36,10 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 log = structlog.get_logger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# A process started before any server made the directory (a management command, the beat)
+# would fail on its first count: every process makes sure it exists.
+if os.environ.get(MULTIPROC_ENV):
+    Path(os.environ[MULTIPROC_ENV]).mkdir(parents=True, exist_ok=True)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 HTTP_REQUESTS = Counter(
@@ -168,6 +172,14 @@ class _Guarded:
         return iter(metrics)
 
 
+class _Read:
+    def __init__(self, metrics: list[Metric]) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.metrics)
+
+
 class _ThisProcess:
     def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
@@ -213,14 +225,18 @@ register_scrape_collector("queue_depth", QueueDepthCollector())
 def render_scrape(accept: str = "") -> tuple[bytes, str]:
     """The text a scrape answers, and its content type: OpenMetrics when the scraper asks
     for it (Accept), else Prometheus' text format."""
+    # Read first: a collector whose dependency is down counts the error, and this scrape
+    # should already show that count.
+    read_now = _Read(
+        [metric for name, c in _scrape_collectors.items() for metric in _Guarded(name, c).collect()]
+    )
     registry = CollectorRegistry(auto_describe=False)
     directory = os.environ.get(MULTIPROC_ENV)
     if directory:
         MultiProcessCollector(registry, path=directory)
     else:
         registry.register(_ThisProcess())
-    for name, collector in _scrape_collectors.items():
-        registry.register(_Guarded(name, collector))
+    registry.register(read_now)
     encode, content_type = choose_encoder(accept)
     return encode(registry), content_type
 

@@ -17,6 +17,7 @@ from tenants.models import BillingStatus, Workspace
 from tests.support.clients import api, post
 from tests.support.email import ready_campaign, run_jobs
 from tests.support.metrics import TOKEN, label_values, samples_of, total
+from tests.support.servers import free_port
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -268,3 +269,22 @@ def test_the_scrape_answers_while_the_collectors_read(host, db) -> None:
 
     assert response.status_code == 200
     assert "crm_celery_queue_length" in response.content.decode()
+
+
+def test_redis_down_is_counted_by_the_health_check_and_the_scrape_still_answers(db) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    before = scrape()
+
+    with override_settings(REDIS_URL=dead, CRM_METRICS_TOKEN=TOKEN):
+        health = Client(HTTP_HOST="localhost").get("/healthz")
+        during = Client(HTTP_HOST="localhost").get("/metrics", headers=BEARER)
+    after = scrape()
+
+    def moved(source: str) -> float:
+        name = "crm_redis_errors_total"
+        return total(after, name, source=source) - total(before, name, source=source)
+
+    assert health.status_code == 503
+    assert during.status_code == 200
+    assert "crm_celery_queue_length{" not in during.content.decode()  # skipped, not invented
+    assert (moved("healthz"), moved("metrics")) == (1, 1)

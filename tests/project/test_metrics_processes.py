@@ -15,7 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from project.tasks import ping
 from tests.support.metrics import TOKEN, samples_of, total
-from tests.support.servers import gunicorn_app
+from tests.support.servers import free_port, gunicorn_app
 from tests.support.workers import celery_worker, wait_for
 
 # What deploy/gunicorn.conf.py holds for the metrics (owned by the release scripts).
@@ -98,3 +98,22 @@ def test_one_scrape_sums_both_gunicorn_workers_and_the_celery_pool(tmp_path) -> 
     assert total(samples, "crm_celery_tasks_total", task="project.ping", outcome="succeeded") == (
         TASKS
     )
+
+
+def test_the_scrape_answers_and_counts_the_error_while_the_database_is_down(tmp_path) -> None:
+    env = {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/crm",  # nothing listens
+        "CRM_METRICS_TOKEN": TOKEN,
+    }
+    with gunicorn_app(env, log_path=tmp_path / "server.log") as base_url:
+        scrape = httpx.get(
+            f"{base_url}/metrics",
+            headers={"Host": "localhost", "Authorization": f"Bearer {TOKEN}"},
+        )
+
+    samples = samples_of(scrape.text)
+    assert scrape.status_code == 200
+    assert total(samples, "crm_database_errors_total", source="metrics") == 1
+    assert not [sample for sample in samples if sample.name == "crm_workspaces"]
+    assert total(samples, "crm_celery_queue_length") == 0
+    assert "crm_celery_queue_length" in scrape.text
