@@ -12,8 +12,10 @@ from django_tenants.utils import schema_context
 
 from crm.models import Lead
 from project.celery import app
+from project.config import ConfigError, refuse_unsafe_production
 from project.tasks import ping
 from tenants.models import BillingStatus, Workspace
+from tests.project.test_settings import SAFE_PRODUCTION, start_django
 from tests.support.clients import api, post
 from tests.support.email import ready_campaign, run_jobs
 from tests.support.metrics import TOKEN, label_values, samples_of, total
@@ -111,11 +113,10 @@ def test_route_labels_never_hold_a_slug_or_a_path_with_ids(two_workspaces) -> No
         assert not re.search(r"\d{3,}", route), route
         for lead_id in lead_ids:
             assert f"/{lead_id}" not in route, route
-    for name in ("crm_http_requests_total", "crm_http_request_duration_seconds_count"):
-        for sample in samples:
-            if sample.name == name:
-                assert set(sample.labels) == {"site", "route", "method", "status"}
-                assert "alpha" not in str(sample.labels) and "beta" not in str(sample.labels)
+    for sample in samples:  # no metric at all names a workspace
+        assert not {"alpha", "beta"} & set(re.split(r"[^a-z0-9]+", str(sample.labels))), sample
+        if sample.name == "crm_http_requests_total":
+            assert set(sample.labels) == {"site", "route", "method", "status"}
 
 
 def test_request_counter_and_histogram_move_by_the_number_of_requests(make_workspace) -> None:
@@ -288,3 +289,18 @@ def test_redis_down_is_counted_by_the_health_check_and_the_scrape_still_answers(
     assert during.status_code == 200
     assert "crm_celery_queue_length{" not in during.content.decode()  # skipped, not invented
     assert (moved("healthz"), moved("metrics")) == (1, 1)
+
+
+@pytest.mark.parametrize("profile", ["production", "staging"])
+def test_a_short_token_is_refused_in_strict_profiles_naming_the_variable(profile) -> None:
+    with pytest.raises(ConfigError, match="CRM_METRICS_TOKEN is shorter than 24"):
+        refuse_unsafe_production({**SAFE_PRODUCTION, "CRM_METRICS_TOKEN": "short"}, profile=profile)
+    refuse_unsafe_production({**SAFE_PRODUCTION, "CRM_METRICS_TOKEN": TOKEN}, profile=profile)
+    refuse_unsafe_production(SAFE_PRODUCTION, profile=profile)  # none: loopback only
+
+
+def test_a_production_process_with_a_short_token_does_not_start() -> None:
+    result = start_django({**SAFE_PRODUCTION, "CRM_METRICS_TOKEN": "short"})
+
+    assert result.returncode != 0
+    assert "CRM_METRICS_TOKEN is shorter than 24 characters" in result.stderr
