@@ -59,6 +59,14 @@ def promtail() -> dict[str, Any]:
     return yaml.safe_load((OBSERVABILITY / "promtail.yml").read_text())
 
 
+def promtail_job() -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """The one scrape job, its pipeline stages by name, and every label its streams get."""
+    (job,) = promtail()["scrape_configs"]
+    stages = {name: body for stage in job["pipeline_stages"] for name, body in stage.items()}
+    relabelled = {r["target_label"] for r in job["relabel_configs"] if "target_label" in r}
+    return job, stages, set(job["journal"]["labels"]) | relabelled | set(stages["labels"])
+
+
 def scraped_names() -> set[str]:
     with override_settings(CRM_METRICS_TOKEN=TOKEN):
         response = Client(HTTP_HOST="localhost").get(
@@ -90,11 +98,8 @@ def test_the_extraction_would_catch_a_misspelt_metric() -> None:
 
 
 def test_promtail_reads_our_units_from_journald_with_bounded_labels() -> None:
-    (job,) = promtail()["scrape_configs"]
-    stages = {name: body for stage in job["pipeline_stages"] for name, body in stage.items()}
+    job, stages, labels = promtail_job()
     keep = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
-    relabelled = {r["target_label"] for r in job["relabel_configs"] if "target_label" in r}
-    labels = set(job["journal"]["labels"]) | relabelled | set(stages["labels"])
 
     assert "journal" in job
     assert keep and re.fullmatch(keep[0]["regex"], "crm-web.service")
@@ -106,10 +111,7 @@ def test_promtail_reads_our_units_from_journald_with_bounded_labels() -> None:
 
 
 def test_the_logs_panel_selects_only_labels_promtail_sets() -> None:
-    (job,) = promtail()["scrape_configs"]
-    relabelled = {r["target_label"] for r in job["relabel_configs"] if "target_label" in r}
-    stages = {name: body for stage in job["pipeline_stages"] for name, body in stage.items()}
-    labels = set(job["journal"]["labels"]) | relabelled | set(stages["labels"])
+    _, _, labels = promtail_job()
     (logs,) = targets("loki")
     selector = re.match(r"\{([^}]*)\}", logs[1])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def _healthz_counts_by_pid(directory: Path) -> dict[int, float]:
         ]
         counts[pid] = total(samples, "crm_http_requests_total", route="healthz")
     return {pid: count for pid, count in counts.items() if count}
+
+
+def _worker_pids(log_path: Path) -> list[int]:
+    return [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log_path.read_text())]
 
 
 def _tasks_done(directory: Path) -> float:
@@ -86,6 +91,17 @@ def test_one_scrape_sums_both_gunicorn_workers_and_the_celery_pool(tmp_path) -> 
             headers={"Host": "localhost", "Authorization": f"Bearer {TOKEN}"},
         )
         by_pid = _healthz_counts_by_pid(directory)
+        # A worker that ends (max_requests, a crash) takes nothing away from the sums.
+        os.kill(next(iter(by_pid)), signal.SIGTERM)
+        wait_for(
+            lambda: len(set(_worker_pids(tmp_path / "server.log"))) >= 3,
+            timeout=20,
+            message="gunicorn did not replace the worker",
+        )
+        after_restart = httpx.get(
+            f"{base_url}/metrics",
+            headers={"Host": "localhost", "Authorization": f"Bearer {TOKEN}"},
+        )
 
     samples = samples_of(scrape.text)
     assert statuses == [200] * REQUESTS
@@ -95,6 +111,9 @@ def test_one_scrape_sums_both_gunicorn_workers_and_the_celery_pool(tmp_path) -> 
     assert len(by_pid) == 2, by_pid  # both workers answered some, and the scrape sums them
     assert sum(by_pid.values()) == REQUESTS
     assert os.getpid() not in by_pid
+    assert total(samples_of(after_restart.text), "crm_http_requests_total", route="healthz") == (
+        REQUESTS
+    )
     assert total(samples, "crm_celery_tasks_total", task="project.ping", outcome="succeeded") == (
         TASKS
     )
