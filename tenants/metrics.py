@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django_tenants.utils import get_public_schema_name, schema_context
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from tenants.models import BillingStatus
@@ -12,7 +13,10 @@ from tenants.selectors.status_counts import ACTIVE, READ_ONLY, SUSPENDED, count_
 
 class WorkspacesByStatusCollector:
     def collect(self) -> Iterator[Metric]:
-        counts = count_workspaces_by_status()
+        # /metrics answers before the workspace middleware: the connection may still be in
+        # the schema of the request it served last.
+        with schema_context(get_public_schema_name()):
+            counts = count_workspaces_by_status()
         gauge = GaugeMetricFamily(
             "crm_workspaces",
             "Customer workspaces by billing status and access (active, read_only, suspended).",
