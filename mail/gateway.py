@@ -13,6 +13,7 @@ import dataclasses
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from postmarker.core import PostmarkClient
 from postmarker.exceptions import ClientError
 
 from mail.models import OutboxEmail
+from project.metrics import count_emails_failed, count_emails_sent
 
 log = structlog.get_logger(__name__)
 
@@ -143,7 +145,13 @@ def gateway() -> EmailGateway:
 
 def send_email(email: Email) -> str:
     """Send one email now; returns the provider's message id (or the outbox row's)."""
-    return gateway().send(email)
+    try:
+        provider_id = gateway().send(email)
+    except SendError as error:
+        count_emails_failed(stream=email.message_stream, reason=failure_reason(error))
+        raise
+    count_emails_sent(stream=email.message_stream)
+    return provider_id
 
 
 def send_batch(emails: Sequence[Email]) -> list[SendOutcome]:
@@ -152,7 +160,27 @@ def send_batch(emails: Sequence[Email]) -> list[SendOutcome]:
     Raises TransientSendError (retry later, honouring `retry_after`) or PermanentSendError
     when the call as a whole fails; ValueError if the batch is over Postmark's limits.
     """
-    return gateway().send_batch(emails)
+    try:
+        outcomes = gateway().send_batch(emails)
+    except SendError as error:
+        for stream, count in Counter(email.message_stream for email in emails).items():
+            count_emails_failed(stream=stream, reason=failure_reason(error), count=count)
+        raise
+    tally = Counter(
+        (email.message_stream, outcome.accepted)
+        for email, outcome in zip(emails, outcomes, strict=True)
+    )
+    for (stream, accepted), count in tally.items():
+        if accepted:
+            count_emails_sent(stream=stream, count=count)
+        else:
+            count_emails_failed(stream=stream, reason="refused", count=count)
+    return outcomes
+
+
+def failure_reason(error: SendError) -> str:
+    """The metrics' reason for a whole call that failed: it is retried, or it is not."""
+    return "transient" if isinstance(error, TransientSendError) else "permanent"
 
 
 def find_sent_messages(*, metadata_key: str, value: str) -> list[SentMessage]:

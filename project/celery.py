@@ -7,8 +7,19 @@ import os
 from typing import Any
 
 import structlog
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    task_retry,
+    task_success,
+    worker_init,
+    worker_process_shutdown,
+)
 from tenant_schemas_celery.app import CeleryApp
+
+from project import metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
@@ -45,6 +56,36 @@ def bind_task_context(task: Any = None, task_id: str | None = None, **kwargs: An
 @task_postrun.connect
 def clear_task_context(**kwargs: Any) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+@task_success.connect
+def count_success(sender: Any = None, **kwargs: Any) -> None:
+    metrics.count_task(task=getattr(sender, "name", "unknown"), outcome="succeeded")
+
+
+@task_failure.connect
+def count_failure(
+    sender: Any = None, exception: BaseException | None = None, **kwargs: Any
+) -> None:
+    metrics.count_task(task=getattr(sender, "name", "unknown"), outcome="failed")
+    if exception is not None:
+        metrics.count_dependency_error(exception, source="task")
+
+
+@task_retry.connect
+def count_retry(sender: Any = None, **kwargs: Any) -> None:
+    metrics.count_task(task=getattr(sender, "name", "unknown"), outcome="retried")
+
+
+@worker_init.connect
+def prepare_metrics(**kwargs: Any) -> None:
+    # The worker's main process, before its pool forks: the same as gunicorn's on_starting.
+    metrics.prepare_multiprocess_dir()
+
+
+@worker_process_shutdown.connect
+def forget_pool_process(pid: int | None = None, **kwargs: Any) -> None:
+    metrics.process_exited(pid or os.getpid())
 
 
 def queue_job(name: str, *args: Any) -> None:

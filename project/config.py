@@ -41,6 +41,10 @@ def choose_profile(environ: Mapping[str, str], *, under_pytest: bool) -> str:
     return profile
 
 
+# A bearer token anyone on the internet may guess at (GET /metrics): long and random.
+MIN_METRICS_TOKEN_LENGTH = 24
+
+
 def refuse_unsafe_production(environ: Mapping[str, str], *, profile: str) -> None:
     """Raise ConfigError naming the first variable that makes a strict profile unsafe."""
     if profile not in STRICT_PROFILES:
@@ -56,6 +60,13 @@ def refuse_unsafe_production(environ: Mapping[str, str], *, profile: str) -> Non
     for name in ("DATABASE_URL", "REDIS_URL", "CRM_BASE_DOMAIN"):
         if not environ.get(name, "").strip():
             raise ConfigError(f"{name} is not set; the {profile} profile needs it.")
+    metrics_token = environ.get("CRM_METRICS_TOKEN", "").strip()
+    if metrics_token and len(metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigError(
+            f"CRM_METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN_LENGTH} characters: set a "
+            "long random value (python -c 'import secrets; print(secrets.token_urlsafe(32))') "
+            "or unset it to allow only scrapes from the loopback address."
+        )
 
 
 def port_answers(host: str, port: int, *, timeout: float = 0.3) -> bool:

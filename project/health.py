@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from project.metrics import count_dependency_error
+
 log = structlog.get_logger(__name__)
 HEALTH_PATH = "/healthz"
 
@@ -25,6 +27,7 @@ def database_state() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as error:
+        count_dependency_error(error, source="healthz")
         log.warning("health_database_unavailable", error=str(error).strip()[:200])
         connection.close_if_unusable_or_obsolete()
         return "unavailable"
@@ -42,6 +45,7 @@ def redis_state() -> str:
     try:
         _redis_client(settings.REDIS_URL).ping()
     except redis.RedisError as error:
+        count_dependency_error(error, source="healthz")
         log.warning("health_redis_unavailable", error=str(error)[:200])
         return "unavailable"
     return "ok"

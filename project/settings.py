@@ -148,12 +148,15 @@ CRM_RESERVED_SLUGS = frozenset(
 )
 
 MIDDLEWARE = [
+    # Outermost: times and counts every answer (project.metrics).
+    "project.metrics.RequestMetricsMiddleware",
     "project.middleware.RequestLogMiddleware",
     # Security headers first: /healthz, unknown hosts and static files answer early, below.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.health.HealthCheckMiddleware",
+    "project.metrics_endpoint.MetricsEndpointMiddleware",
     "tenants.middleware.WorkspaceMiddleware",
     "project.middleware.ApiErrorShapeMiddleware",
     # Before anything reads the request: NUL characters, oversized or unreadable bodies.
@@ -338,9 +341,18 @@ logging.config.dictConfig(build_logging_config(log_format=LOG_FORMAT, level=LOG_
 
 SENTRY_DSN = env.get("SENTRY_DSN", "")
 if SENTRY_DSN:
-    import sentry_sdk
+    from project.sentry import init_sentry
 
-    sentry_sdk.init(dsn=SENTRY_DSN, environment=PROFILE, send_default_pii=False)
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.get("SENTRY_ENVIRONMENT", PROFILE),
+        traces_sample_rate=float(env.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
+
+# --- Metrics (project/metrics.py; GET /metrics on the apex host) ---------------------------
+# Set: scrapes send Authorization: Bearer <token>. Empty: only direct loopback requests.
+# Staging and production refuse a short one (config.refuse_unsafe_production).
+CRM_METRICS_TOKEN = env.get("CRM_METRICS_TOKEN", "").strip()
 
 # --- External services (faked on the loopback address in tests) ---------------------------
 STRIPE_API_BASE = env.get("STRIPE_API_BASE", "https://api.stripe.com")

@@ -7,4 +7,8 @@ class TenantsConfig(AppConfig):
     name = "tenants"
 
     def ready(self) -> None:
+        from project.metrics import register_scrape_collector
         from tenants import signals  # noqa: F401 - connects host-cache invalidation
+        from tenants.metrics import WorkspacesByStatusCollector
+
+        register_scrape_collector("workspaces_by_status", WorkspacesByStatusCollector())
