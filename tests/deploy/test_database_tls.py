@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from psycopg import sql
 
 from project.config import ConfigError, refuse_plaintext_database
 from tests.support.certificates import issue_certificate, make_authority
+from tests.support.pgbouncer import pgbouncer
 from tests.support.servers import ROOT
 
 SERVER_SETTINGS = ("ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file")
@@ -166,16 +168,18 @@ def server_tls(tmp_path_factory) -> Iterator[ServerTls]:
         yield tls
 
 
-def database_status(host: str = "127.0.0.1", **options: str) -> subprocess.CompletedProcess[str]:
+def database_status(
+    host: str = "127.0.0.1", port: int | None = None, **options: str
+) -> subprocess.CompletedProcess[str]:
     """`manage.py database_status --require-tls` with DATABASE_URL carrying `options`."""
     server = _server()
-    url = f"postgres://{server['user']}@{host}:{server['port']}/postgres?{urlencode(options)}"
-    env = {**os.environ, "DJANGO_ENV": "test", "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    url = f"postgres://{server['user']}@{host}:{port or server['port']}/postgres?"
+    env = {**os.environ, "DJANGO_ENV": "test", "DATABASE_URL": url + urlencode(options)}
     env.pop("PYTEST_XDIST_WORKER", None)
     return subprocess.run(
         [sys.executable, "manage.py", "database_status", "--require-tls"],
         cwd=ROOT,
-        env=env,
+        env={**env, "LOG_FORMAT": "json"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -202,7 +206,8 @@ def test_a_connection_without_tls_is_reported_and_refused_by_require_tls(server_
 
     assert result.returncode == 1
     assert '"tls": false' in result.stdout
-    assert "is not encrypted (sslmode=disable)" in result.stderr
+    assert '"ssl": false' in result.stdout
+    assert "as not encrypted (sslmode=disable)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -264,6 +269,32 @@ def test_client_certificate_and_key_in_database_url_reach_the_server(server_tls,
     )
 
     assert state["backend"]["client_certificate"] == f"/CN={CLIENT_NAME}"
+
+
+def test_behind_pgbouncer_the_connection_into_postgresql_is_verified_tls(server_tls) -> None:
+    # The production layout: the app talks to PgBouncer over the loopback address, PgBouncer
+    # to PostgreSQL with server_tls_sslmode = verify-full and the CA (deploy/pgbouncer/).
+    readable = Path(tempfile.mkdtemp(prefix="database-ca-"))
+    try:
+        readable.chmod(0o755)
+        authority = Path(shutil.copy(server_tls.authority, readable / "ca.pem"))
+        authority.chmod(0o644)
+        with pgbouncer(
+            server_host="127.0.0.1",
+            server_port=int(_server()["port"]),
+            user=_server()["user"],
+            settings={
+                "pool_mode": "session",
+                "server_tls_sslmode": "verify-full",
+                "server_tls_ca_file": str(authority),
+            },
+        ) as bouncer:
+            state = reported(database_status(port=bouncer.port))
+    finally:
+        shutil.rmtree(readable)
+
+    assert state["tls"] is False  # app -> PgBouncer, on this machine
+    assert state["backend"]["ssl"] is True  # PgBouncer -> PostgreSQL
 
 
 # --- The production profile refuses a remote database without TLS -------------------------

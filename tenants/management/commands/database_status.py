@@ -11,16 +11,17 @@ from tenants.selectors.database import database_connection_state
 
 class Command(BaseCommand):
     help = (
-        "Connect to the database as the app does and print that connection (TLS on this "
-        "socket and on the PostgreSQL backend) as JSON. Exits 1 when it cannot connect, or "
-        "with --require-tls when the connection is not encrypted."
+        "Connect to the database as the app does and print that connection as JSON: TLS on "
+        "this process's socket (tls) and on the connection PostgreSQL serves (backend; behind "
+        "PgBouncer, the pooler's own). Exits 1 when it cannot connect, or with --require-tls "
+        "when what reaches PostgreSQL is not encrypted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--require-tls",
             action="store_true",
-            help="Fail unless this process's connection is encrypted.",
+            help="Fail unless PostgreSQL reports the connection it serves as encrypted.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,8 +37,9 @@ class Command(BaseCommand):
                 "Check DATABASE_URL (host, sslmode, sslrootcert) and that the server answers."
             ) from None
         self.stdout.write(json.dumps(state))
-        if options["require_tls"] and not state["tls"]:
+        if options["require_tls"] and not state["backend"]["ssl"]:
             raise CommandError(
-                f"The connection to {target} is not encrypted (sslmode={state['sslmode']}): "
-                "add ?sslmode=verify-full&sslrootcert=<CA file> to DATABASE_URL."
+                f"PostgreSQL reports the connection through {target} as not encrypted "
+                f"(sslmode={state['sslmode']}): add ?sslmode=verify-full&sslrootcert=<CA file> "
+                "to DATABASE_URL (behind PgBouncer: server_tls_sslmode = verify-full)."
             )
