@@ -14,25 +14,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
 import pytest
 from django.db import connection
-from psycopg import sql
 
 from project.config import ConfigError, refuse_plaintext_database
-from tests.support.certificates import issue_certificate, make_authority
 from tests.support.pgbouncer import pgbouncer
+from tests.support.postgres_tls import CLIENT_NAME, ServerTls, postgres_tls_on
+from tests.support.postgres_tls import connect as connect_to
 from tests.support.servers import ROOT
-
-SERVER_SETTINGS = ("ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file")
-CLIENT_NAME = "crm-app"
 
 
 def _server() -> dict[str, str]:
@@ -41,8 +35,7 @@ def _server() -> dict[str, str]:
 
 
 def connect(**options: str) -> psycopg.Connection:
-    conninfo = psycopg.conninfo.make_conninfo(**{**_server(), "dbname": "postgres", **options})
-    return psycopg.connect(conninfo, autocommit=True)
+    return connect_to(_server(), **options)
 
 
 def backend_ssl(conn: psycopg.Connection) -> bool:
@@ -51,102 +44,14 @@ def backend_ssl(conn: psycopg.Connection) -> bool:
     return bool(row[0])
 
 
-def wait_for_server_ssl(expected: str) -> None:
-    """Until new backends see the reloaded setting (the reload is asynchronous)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with connect() as probe:
-            if probe.execute("SHOW ssl").fetchone() == (expected,):
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"PostgreSQL did not turn ssl {expected} after pg_reload_conf()")
-
-
-def _as_server_owner(command: list[str], owner_uid: int) -> None:
-    """Run `command` (install, rm) as a user who may give files to the server's user: us when we
-    are that user or root, else passwordless sudo."""
-    prefix = [] if os.geteuid() in (0, owner_uid) else ["sudo", "-n"]
-    result = subprocess.run(prefix + command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command)} failed ({result.stderr.strip()}): the TLS test must give the "
-            "PostgreSQL server its certificate; run it as root, as the server's user, or with "
-            "passwordless sudo."
-        )
-
-
-@dataclass
-class ServerTls:
-    authority: Path
-    wrong_authority: Path
-    client_certificate: Path
-    client_key: Path
-
-
-@contextmanager
-def postgres_tls_on(work_dir: Path) -> Iterator[ServerTls]:
-    """SSL on in the running cluster with a fresh CA (which also verifies client certificates,
-    when one is offered), then every setting back to what it was."""
-    with connect() as admin:
-        row = admin.execute("SHOW data_directory").fetchone()
-        assert row is not None
-        data_directory = Path(row[0])
-        owner = data_directory.stat()
-        # Inside the data directory, so a restart after a killed run still finds the files.
-        server_dir = data_directory / "crm-test-tls"
-        authority = make_authority("CRM test CA")
-        server_files = issue_certificate(
-            authority,
-            "localhost",
-            names=["localhost", "127.0.0.1"],
-            directory=work_dir,
-            stem="server",
-        )
-        client_certificate, client_key = issue_certificate(
-            authority, CLIENT_NAME, names=[], directory=work_dir, stem="client"
-        )
-        tls = ServerTls(
-            authority=authority.write(work_dir / "ca.crt"),
-            wrong_authority=make_authority("Someone else's CA").write(work_dir / "wrong-ca.crt"),
-            client_certificate=client_certificate,
-            client_key=client_key,
-        )
-        ids = ["-o", str(owner.st_uid), "-g", str(owner.st_gid)]
-        _as_server_owner(["install", "-d", *ids, "-m", "700", str(server_dir)], owner.st_uid)
-        for source in (*server_files, tls.authority):
-            target = server_dir / source.name
-            _as_server_owner(["install", *ids, "-m", "600", str(source), str(target)], owner.st_uid)
-        try:
-            for name, value in {
-                "ssl_cert_file": server_dir / "server.crt",
-                "ssl_key_file": server_dir / "server.key",
-                "ssl_ca_file": server_dir / "ca.crt",
-                "ssl": "on",
-            }.items():
-                admin.execute(
-                    sql.SQL("ALTER SYSTEM SET {} = {}").format(
-                        sql.Identifier(name), sql.Literal(str(value))
-                    )
-                )
-            admin.execute("SELECT pg_reload_conf()")
-            wait_for_server_ssl("on")
-            yield tls
-        finally:
-            for name in SERVER_SETTINGS:
-                admin.execute(sql.SQL("ALTER SYSTEM RESET {}").format(sql.Identifier(name)))
-            admin.execute("SELECT pg_reload_conf()")
-            wait_for_server_ssl("off")
-            _as_server_owner(["rm", "-rf", str(server_dir)], owner.st_uid)
-
-
 def test_switching_tls_on_and_off_keeps_open_connections_and_prefer_connects_either_way(
     tmp_path,
 ) -> None:
     # First in the module: it switches SSL on and off itself, before the module's fixture does.
-    opened_before = connect()
+    opened_before = connect(sslmode="disable")  # plain, whatever the server's ssl setting
     assert not backend_ssl(opened_before)
 
-    with postgres_tls_on(tmp_path):
+    with postgres_tls_on(_server(), tmp_path) as tls:
         assert opened_before.execute("SELECT 1").fetchone() == (1,)
         assert not backend_ssl(opened_before)
         opened_during = connect()  # sslmode=prefer, libpq's default and the test suite's
@@ -154,8 +59,8 @@ def test_switching_tls_on_and_off_keeps_open_connections_and_prefer_connects_eit
         assert backend_ssl(opened_during)
 
     opened_after = connect()
-    assert not opened_after.pgconn.ssl_in_use
     assert opened_after.execute("SELECT 1").fetchone() == (1,)
+    assert opened_after.pgconn.ssl_in_use is (tls.ssl_before == "on")
     assert opened_before.execute("SELECT 1").fetchone() == (1,)
     assert backend_ssl(opened_during)  # an encrypted session stays encrypted
     for conn in (opened_before, opened_during, opened_after):
@@ -164,7 +69,7 @@ def test_switching_tls_on_and_off_keeps_open_connections_and_prefer_connects_eit
 
 @pytest.fixture(scope="module")
 def server_tls(tmp_path_factory) -> Iterator[ServerTls]:
-    with postgres_tls_on(tmp_path_factory.mktemp("tls")) as tls:
+    with postgres_tls_on(_server(), tmp_path_factory.mktemp("tls")) as tls:
         yield tls
 
 
