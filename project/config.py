@@ -6,9 +6,11 @@ and tests can call it with a plain dict.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 PROFILES = ("dev", "test", "staging", "production")
 STRICT_PROFILES = ("staging", "production")
@@ -67,6 +69,7 @@ def refuse_unsafe_production(environ: Mapping[str, str], *, profile: str) -> Non
             "long random value (python -c 'import secrets; print(secrets.token_urlsafe(32))') "
             "or unset it to allow only scrapes from the loopback address."
         )
+    refuse_plaintext_database(environ, profile=profile)
 
 
 def port_answers(host: str, port: int, *, timeout: float = 0.3) -> bool:
@@ -96,3 +99,85 @@ def default_redis_url(*, db: int) -> str | None:
     if port_answers("127.0.0.1", 6379):
         return f"redis://127.0.0.1:6379/{db}"
     return None
+
+
+# --- Database: TLS and pooling ------------------------------------------------------------
+# libpq's sslmode values that encrypt every connection or fail (the others may fall back
+# to, or start with, plain text); verify-full also checks the server's name against its
+# certificate, which is what stops a machine in the middle.
+ENCRYPTED_SSLMODES = ("require", "verify-ca", "verify-full")
+DATABASE_POOLERS = ("none", "pgbouncer-session")
+
+
+def database_options(
+    url_options: Mapping[str, object], *, connect_timeout: int
+) -> dict[str, object]:
+    """psycopg's connection options: the DATABASE_URL query string (sslmode, sslrootcert,
+    sslcert, sslkey, application_name, ...) over our default connect timeout."""
+    return {"connect_timeout": connect_timeout, **url_options}
+
+
+def _database_host_and_sslmode(url: str) -> tuple[str, str]:
+    """The host and sslmode DATABASE_URL asks for ("prefer", libpq's default, when unset: the
+    check reads the URL only, so sslmode belongs there rather than in PGSSLMODE)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = parts.hostname or query.get("host", [""])[0]
+    return host, query.get("sslmode", ["prefer"])[0]
+
+
+def is_local_database_host(host: str) -> bool:
+    """True for a Unix socket directory, localhost or a loopback address: traffic that never
+    leaves the machine (e.g. the app talking to PgBouncer beside it)."""
+    if not host or host.startswith("/") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_plaintext_database(environ: Mapping[str, str], *, profile: str) -> None:
+    """Raise ConfigError when a strict profile would reach a database on another machine
+    without TLS being certain, unless CRM_DATABASE_ALLOW_PLAINTEXT says the network is private."""
+    if profile not in STRICT_PROFILES:
+        return
+    host, sslmode = _database_host_and_sslmode(environ.get("DATABASE_URL", ""))
+    if sslmode in ENCRYPTED_SSLMODES or is_local_database_host(host):
+        return
+    if parse_bool(
+        "CRM_DATABASE_ALLOW_PLAINTEXT", environ.get("CRM_DATABASE_ALLOW_PLAINTEXT"), default=False
+    ):
+        return
+    raise ConfigError(
+        f"DATABASE_URL reaches {host} with sslmode={sslmode}, which may send passwords and data "
+        "in plain text: add ?sslmode=verify-full&sslrootcert=/etc/crm/database-ca.pem (your "
+        "provider's CA certificate) to DATABASE_URL, or set CRM_DATABASE_ALLOW_PLAINTEXT=true "
+        "if that host is on a private network you trust."
+    )
+
+
+def choose_database_pooler(environ: Mapping[str, str]) -> str:
+    pooler = environ.get("CRM_DATABASE_POOLER", "").strip().lower() or "none"
+    if pooler == "pgbouncer-transaction":
+        raise ConfigError(
+            "CRM_DATABASE_POOLER=pgbouncer-transaction is not supported: django-tenants sets "
+            "search_path on the connection in its own statement, so under transaction pooling a "
+            "query can run in another workspace's schema. Set pool_mode = session in PgBouncer "
+            "and CRM_DATABASE_POOLER=pgbouncer-session."
+        )
+    if pooler not in DATABASE_POOLERS:
+        raise ConfigError(
+            f"CRM_DATABASE_POOLER={pooler!r} is not a pooler: use one of "
+            f"{', '.join(DATABASE_POOLERS)}."
+        )
+    return pooler
+
+
+def database_conn_max_age(*, pooler: str, testing: bool) -> int:
+    """Seconds Django keeps a connection between requests. Behind PgBouncer in session mode a
+    kept connection holds a server connection while idle, so each request gives its back
+    (connecting to PgBouncer costs no new PostgreSQL process)."""
+    if testing or pooler == "pgbouncer-session":
+        return 0
+    return 60

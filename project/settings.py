@@ -56,9 +56,21 @@ def _database_url() -> str:
 
 
 DATABASE_URL = _database_url()
-_database = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if TESTING else 60)
+# TLS and pooling: deploy/README.md, "Database: TLS and PgBouncer".
+try:
+    CRM_DATABASE_POOLER = config.choose_database_pooler(env)
+except config.ConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+_database = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=config.database_conn_max_age(pooler=CRM_DATABASE_POOLER, testing=TESTING),
+)
 _database["ENGINE"] = "django_tenants.postgresql_backend"
-_database["OPTIONS"] = {"connect_timeout": int(env.get("CRM_DATABASE_CONNECT_TIMEOUT", "3"))}
+# The URL's query string (sslmode, sslrootcert, sslcert, sslkey...) reaches psycopg as is.
+_database["OPTIONS"] = config.database_options(
+    _database.get("OPTIONS", {}),
+    connect_timeout=int(env.get("CRM_DATABASE_CONNECT_TIMEOUT", "3")),
+)
 _database["TEST"] = {"NAME": f"test_{_database['NAME']}"}
 DATABASES = {"default": _database}
 DATABASE_ROUTERS = ("mail.routers.PublicOnlyModels", "django_tenants.routers.TenantSyncRouter")
