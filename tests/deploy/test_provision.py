@@ -194,6 +194,18 @@ def test_fail2ban_accepts_the_jails_on_sshd_and_the_sign_in_journal(rendered: Re
     )
 
 
+def test_sudo_accepts_the_release_rules(rendered: Rendered) -> None:
+    rules = rendered.root / "etc/sudoers.d/crm-deploy"
+
+    result = subprocess.run(
+        ["/usr/sbin/visudo", "-c", "-f", str(rules)], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert oct(rules.stat().st_mode) == oct(0o100440)
+    assert "deploy ALL=(root) NOPASSWD: CRM_RELEASE, CRM_SERVICES" in rules.read_text()
+
+
 def test_a_new_key_is_added_once_and_the_old_one_kept(rendered: Rendered) -> None:
     keys = rendered.root / "home/deploy/.ssh/authorized_keys"
     args = [arg if arg != KEY else OTHER_KEY for arg in rendered.args]
