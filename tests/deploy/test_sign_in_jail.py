@@ -106,12 +106,17 @@ def test_the_jail_counts_each_failed_sign_in_by_its_real_address_and_nothing_els
         assert _token(client, host, f"{INJECTED}@evil.test", "wrong", "198.51.100.13") == 401
         # A forged, unparsable client address: no address to ban, so no match at all.
         assert _token(client, host, "owner@jail.example", "wrong", "not-an-address") == 401
+        # Five failures lock the email; the attempt after that is refused, and counted too.
+        statuses = [
+            _token(client, host, "victim@jail.example", "wrong", "198.51.100.30") for _ in range(6)
+        ]
+        assert statuses == [401] * 4 + [423, 423]
         # A successful sign-in is never counted.
         assert _token(client, host, "owner@jail.example", PASSWORD, "198.51.100.20") == 200
 
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     failures = [line for line in lines if line["event"] == "sign_in_failed"]
-    assert len(failures) == 6
+    assert len(failures) == 12
     assert [line.get("client_ip") for line in failures] == [
         "198.51.100.10",
         "198.51.100.11",
@@ -119,13 +124,17 @@ def test_the_jail_counts_each_failed_sign_in_by_its_real_address_and_nothing_els
         "198.51.100.12",
         "198.51.100.13",
         None,
+        *["198.51.100.30"] * 6,
     ]
-    assert [line["surface"] for line in failures] == ["workspace"] * 2 + ["console"] + [
-        "workspace"
-    ] * 3
+    assert [line["reason"] for line in failures[6:]] == ["invalid_credentials"] * 5 + ["locked"]
+    surfaces = [line["surface"] for line in failures]
+    assert surfaces == ["workspace", "workspace", "console"] + ["workspace"] * 9
     assert failures[3]["email"] == crafted
 
-    expected = ["198.51.100.10", "198.51.100.11", "2001:db8::5", "198.51.100.12", "198.51.100.13"]
+    expected = [
+        *["198.51.100.10", "198.51.100.11", "2001:db8::5", "198.51.100.12", "198.51.100.13"],
+        *["198.51.100.30"] * 6,
+    ]
     assert _fail2ban_addresses(log) == expected
 
     # The same lines as the jail reads them from journald: "<host> <unit's process>[pid]: ".
