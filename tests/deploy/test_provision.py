@@ -195,6 +195,44 @@ def test_fail2ban_accepts_the_jails_on_sshd_and_the_sign_in_journal(rendered: Re
     )
 
 
+# What Debian's and Ubuntu's unattended-upgrades packages install: all of it must be cleared.
+DISTRIBUTION_DEFAULTS = """Unattended-Upgrade::Origins-Pattern {
+        "origin=Debian,codename=${distro_codename},label=Debian";
+        "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";
+};
+Unattended-Upgrade::Allowed-Origins {
+        "${distro_id}:${distro_codename}";
+        "${distro_id}:${distro_codename}-security";
+        "${distro_id}ESMApps:${distro_codename}-apps-security";
+};
+Unattended-Upgrade::Automatic-Reboot "true";
+"""
+
+
+def test_apt_reads_security_upgrades_only_over_the_distribution_defaults(
+    rendered: Rendered,
+) -> None:
+    parts = rendered.tmp / "apt.conf.d"
+    shutil.copytree(rendered.root / "etc/apt/apt.conf.d", parts)
+    (parts / "50unattended-upgrades").write_text(DISTRIBUTION_DEFAULTS)
+    main = rendered.tmp / "apt.conf"
+    main.write_text(f'Dir::Etc::parts "{parts}";\n')
+
+    dump = subprocess.run(
+        ["apt-config", "dump"], env={**os.environ, "APT_CONFIG": str(main)},
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.splitlines()  # fmt: skip
+
+    origins = [line for line in dump if "Origins" in line and line.endswith(";")]
+    assert [line for line in origins if not line.endswith('"";')] == [
+        'Unattended-Upgrade::Origins-Pattern:: '
+        '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
+        'Unattended-Upgrade::Origins-Pattern:: "origin=Ubuntu,archive=${distro_codename}-security";',
+    ]  # fmt: skip
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
+    assert 'Unattended-Upgrade::Automatic-Reboot "false";' in dump
+
+
 def test_sudo_accepts_the_release_rules(rendered: Rendered) -> None:
     rules = rendered.root / "etc/sudoers.d/crm-deploy"
 
