@@ -227,7 +227,8 @@ def test_apt_reads_security_upgrades_only_over_the_distribution_defaults(
     assert [line for line in origins if not line.endswith('"";')] == [
         'Unattended-Upgrade::Origins-Pattern:: '
         '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
-        'Unattended-Upgrade::Origins-Pattern:: "origin=Ubuntu,archive=${distro_codename}-security";',
+        'Unattended-Upgrade::Origins-Pattern:: '
+        '"origin=Ubuntu,archive=${distro_codename}-security";',
     ]  # fmt: skip
     assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
     assert 'Unattended-Upgrade::Automatic-Reboot "false";' in dump
