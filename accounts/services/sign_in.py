@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from time import time
 
+import structlog
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
@@ -14,6 +16,8 @@ from accounts.events import AuditAction
 from accounts.models import User
 from accounts.services.audit import record_audit_event
 from project.errors import DomainError
+
+log = structlog.get_logger(__name__)
 
 
 def _failures_key(email: str) -> str:
@@ -65,6 +69,7 @@ def authenticate_with_lockout(
         record_audit_event(
             action=AuditAction(f"{audit_prefix}sign_in_refused_locked"), actor_email=email, ip=ip
         )
+        _log_failure(email=email, ip=ip, reason="locked", audit_prefix=audit_prefix)
         raise AccountLocked(minutes)
     user = authenticate(username=email, password=password)
     if not isinstance(user, User) or not accept(user):
@@ -72,6 +77,7 @@ def authenticate_with_lockout(
         record_audit_event(
             action=AuditAction(f"{audit_prefix}sign_in_failed"), actor_email=email, ip=ip
         )
+        _log_failure(email=email, ip=ip, reason="invalid_credentials", audit_prefix=audit_prefix)
         minutes = lock_minutes_left(email)
         if minutes:
             raise AccountLocked(minutes)
@@ -95,3 +101,24 @@ def _count_failure(email: str) -> None:
     if failures >= settings.CRM_LOCKOUT_FAILURES:
         cache.set(_lock_key(email), time() + window, window)
         cache.delete(key)
+
+
+def _log_failure(*, email: str, ip: str | None, reason: str, audit_prefix: str) -> None:
+    """One JSON line per failed sign-in, read by fail2ban's crm-sign-in jail.
+
+    `client_ip` comes first, right after the event, and only as a parsed address (the one
+    the rate limiter counts, from RATELIMIT_IP_META_KEY): a malformed header logs none, so
+    nothing typed by the client can become a value the jail bans. The email is kept for the
+    operator; the JSON renderer escapes its quotes, so it cannot fake a `client_ip` key.
+    """
+    try:
+        address = str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        address = None
+    log.warning(
+        "sign_in_failed",
+        **({"client_ip": address} if address else {}),
+        email=email[:254],
+        reason=reason,
+        surface="console" if audit_prefix else "workspace",
+    )
