@@ -182,8 +182,21 @@ def per_workspace(before: dict[str, int], after: dict[str, int], count: int) -> 
     }
 
 
+def refuse_a_database_not_ours() -> None:
+    # The run drops its database at both ends: never one that is not obviously a bench's.
+    import psycopg
+
+    name = str(psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])["dbname"])
+    if "bench" not in name:
+        raise SystemExit(
+            f"DATABASE_URL names {name!r}; this benchmark drops and recreates its database, "
+            "so its name must contain 'bench' (unset DATABASE_URL to use crm_bench_footprint)."
+        )
+
+
 def main() -> None:
     begun = time.perf_counter()
+    refuse_a_database_not_ours()
     prepare_django()
     from django.db import connection
 
