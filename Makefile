@@ -69,6 +69,7 @@ bench: install
 	$(PY) bench/limit_checks.py
 	$(PY) bench/stripe_webhooks.py
 	$(PY) bench/migrate_workspaces.py
+	$(PY) bench/workspace_footprint.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules

@@ -229,7 +229,21 @@ SESSION_COOKIE_SECURE = STRICT
 CSRF_COOKIE_SECURE = STRICT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: htmx posts forms that carry {% csrf_token %}, and the
+# scripts that post JSON (pipeline, settings) read the form's csrfmiddlewaretoken input.
+CSRF_COOKIE_HTTPONLY = True
+# The proxy (Caddy or nginx) terminates TLS and says so in X-Forwarded-Proto; it must set
+# that header on every request it passes (a missing one would be redirected to https
+# again). A plain-http request that reaches gunicorn is redirected to https, except the
+# probes that come over the loopback without the proxy: the load balancer's /healthz and
+# Prometheus' /metrics (SecurityMiddleware matches these against the path without "/").
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STRICT else None
+SECURE_SSL_REDIRECT = STRICT
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics/?$"]
+if STRICT:
+    # HSTS preload is a deliberate, slow-to-undo step (hstspreload.org): CRM_HSTS_PRELOAD
+    # turns it on; without it `check --deploy` would warn on every correct deployment.
+    SILENCED_SYSTEM_CHECKS += ["security.W021"]
 
 # --- Security headers (every answer: see MIDDLEWARE) ---------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

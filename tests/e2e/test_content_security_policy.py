@@ -1,5 +1,7 @@
 """The main pages in headless Chromium under the real Content-Security-Policy (the app under
-gunicorn): the browser reports no violation and no script error on any of them, htmx still
+gunicorn): the dashboard, leads, a lead, the pipeline, campaigns, payments, settings, billing,
+team and API keys in a workspace; the landing page, pricing, sign-up and the console on the
+apex. The browser reports no violation and no script error on any of them, htmx still
 counts the audience live, the confirmations that used to be inline handlers still ask, the
 API docs render, and sign-up still hands over to the new workspace's own domain."""
 
@@ -115,8 +117,10 @@ def signup_cleanup(django_db_blocker) -> Iterator[None]:
 
 
 def test_main_pages_load_without_a_single_policy_violation(
-    workspace: Workspace, staff_account: str, signup_cleanup: None, tmp_path
+    workspace: Workspace, staff_account: str, signup_cleanup: None, tmp_path, django_db_blocker
 ) -> None:
+    with django_db_blocker.unblock(), schema_context(workspace.schema_name):
+        lead_id = Lead.objects.get(email="t0@csp.example").pk
     port = free_port()
     web_log = tmp_path / "gunicorn.log"
     env = worker_env(CRM_PUBLIC_PORT=str(port), LOG_LEVEL="WARNING")
@@ -127,7 +131,7 @@ def test_main_pages_load_without_a_single_policy_violation(
         page.on("response", complaints.on_response)
         page.on("pageerror", lambda error: complaints.seen.append(f"script error: {error}"))
         try:
-            _walk_the_pages(page, complaints, workspace, port)
+            _walk_the_pages(page, complaints, workspace, port, lead_id)
         except AssertionError as error:
             raise AssertionError(
                 f"{error}\n--- web log ---\n{web_log.read_text()[-4000:]}"
@@ -135,7 +139,7 @@ def test_main_pages_load_without_a_single_policy_violation(
 
 
 def _walk_the_pages(
-    page: Page, complaints: BrowserComplaints, workspace: Workspace, port: int
+    page: Page, complaints: BrowserComplaints, workspace: Workspace, port: int, lead_id: int
 ) -> None:
     base = f"http://{workspace.primary_host}:{port}"
     apex = f"http://localhost:{port}"
@@ -157,7 +161,29 @@ def _walk_the_pages(
     page.get_by_label("Password").fill(OWNER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()  # charts
     check("home")
+
+    # The pages a workspace lives in, each with its own scripts (charts, the leads table,
+    # the board's drag and drop, the lead's htmx panels).
+    page.goto(f"{base}/leads/")
+    expect(page.get_by_role("heading", name="Leads", exact=True)).to_be_visible()
+    check("leads")
+    page.goto(f"{base}/leads/{lead_id}/")
+    expect(page.get_by_role("heading", name="T0")).to_be_visible()
+    check("lead")
+    page.goto(f"{base}/pipeline/")
+    expect(page.get_by_role("heading", name="Pipeline", exact=True)).to_be_visible()
+    check("pipeline")
+    page.goto(f"{base}/payments/")
+    expect(page.get_by_role("heading", name="Payments", exact=True)).to_be_visible()
+    check("payments")
+    page.goto(f"{base}/settings/")
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    check("settings")
+    page.goto(f"{base}/settings/billing/")
+    expect(page.get_by_role("heading", name="Billing", exact=True)).to_be_visible()
+    check("billing")
 
     page.goto(f"{base}/campaigns/")
     expect(page.get_by_role("heading", name="No campaigns yet")).to_be_visible()
@@ -222,6 +248,10 @@ def _walk_the_pages(
     expect(page.get_by_role("link", name="Create a workspace").first).to_be_visible()
     check("apex-landing")
 
+    page.goto(f"{apex}/pricing/")
+    expect(page.get_by_role("heading", name="Start free. Pay when you grow.")).to_be_visible()
+    check("apex-pricing")
+
     page.goto(f"{apex}/console/login/")
     expect(page.get_by_role("heading", name="Platform console")).to_be_visible()
     check("console-login")
@@ -238,6 +268,8 @@ def _walk_the_pages(
     # policy's form-action must allow our own subdomains.
     page.context.clear_cookies()
     page.goto(f"{apex}/signup/")
+    expect(page.get_by_role("heading", name="Create your workspace")).to_be_visible()
+    check("signup")
     page.get_by_label("Business name").fill("Signup Check")
     page.get_by_label("Your address").fill(SIGNUP_SLUG)
     page.get_by_label("Your name").fill("Sam Signup")

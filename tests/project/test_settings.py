@@ -19,7 +19,8 @@ from tests.support.servers import ROOT
 
 SAFE_PRODUCTION = {
     "DJANGO_ENV": "production",
-    "SECRET_KEY": "a-long-random-production-secret-value-0123456789",
+    # 50+ characters: shorter keys pass our refusal but fail `check --deploy` (security.W009).
+    "SECRET_KEY": "a-long-random-production-secret-value-0123456789-kept-for-tests",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/crm",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CRM_BASE_DOMAIN": "crm.example.com",
