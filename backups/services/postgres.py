@@ -1,0 +1,170 @@
+"""pg_dump and pg_restore against the configured database (or a scratch one beside it).
+
+The tools are the ones on PATH or in CRM_PG_BIN; they must match the server's major
+version. Connection settings go to them as libpq environment variables, so no password
+ever appears on a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import structlog
+from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+from backups.errors import PostgresToolFailed
+
+log = structlog.get_logger(__name__)
+
+
+def tool(name: str) -> str:
+    """The path of a PostgreSQL client program, or PostgresToolFailed saying where to look."""
+    directory = settings.CRM_PG_BIN
+    path = str(Path(directory) / name) if directory else shutil.which(name)
+    if not path or not Path(path).exists():
+        raise PostgresToolFailed(
+            f"{name} was not found ({'in ' + directory if directory else 'on PATH'}); install "
+            "the PostgreSQL client of the server's major version or set CRM_PG_BIN."
+        )
+    return path
+
+
+def database_name() -> str:
+    return str(connection.settings_dict["NAME"])
+
+
+def libpq_environment() -> dict[str, str]:
+    """The default database's connection settings as libpq variables (PGHOST...)."""
+    database = connection.settings_dict
+    options = database.get("OPTIONS") or {}
+    pairs = {
+        "PGHOST": database.get("HOST"),
+        "PGPORT": database.get("PORT"),
+        "PGUSER": database.get("USER"),
+        "PGPASSWORD": database.get("PASSWORD"),
+        "PGSSLMODE": options.get("sslmode"),
+        "PGSSLROOTCERT": options.get("sslrootcert"),
+        "PGCONNECT_TIMEOUT": options.get("connect_timeout"),
+    }
+    return {**os.environ, **{key: str(value) for key, value in pairs.items() if value}}
+
+
+def run_tool(arguments: Sequence[str]) -> str:
+    """Run a client program; its stdout, or PostgresToolFailed with its own words."""
+    completed = subprocess.run(  # noqa: S603 - our arguments, no shell
+        list(arguments), env=libpq_environment(), capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        message = completed.stderr.strip().splitlines()[-3:] or [f"exit {completed.returncode}"]
+        raise PostgresToolFailed(f"{Path(arguments[0]).name} failed: {' '.join(message)}")
+    return completed.stdout
+
+
+def dump_database(target: Path, *, snapshot: str | None) -> None:
+    arguments = [tool("pg_dump"), "--format=custom", f"--file={target}"]
+    run_tool([*arguments, *_snapshot(snapshot), "--dbname", database_name()])
+
+
+def dump_schema(
+    target: Path, *, schema: str, database: str | None = None, snapshot: str | None
+) -> None:
+    arguments = [tool("pg_dump"), "--format=custom", f"--file={target}", f"--schema={schema}"]
+    run_tool([*arguments, *_snapshot(snapshot), "--dbname", database or database_name()])
+
+
+def _snapshot(snapshot: str | None) -> list[str]:
+    return [f"--snapshot={snapshot}"] if snapshot else []
+
+
+def list_dump(dump: Path) -> list[str]:
+    """The table of contents of a custom-format dump; PostgresToolFailed if unreadable."""
+    return [
+        line for line in run_tool([tool("pg_restore"), "--list", str(dump)]).splitlines() if line
+    ]
+
+
+def restore_dump(dump: Path, *, database: str, use_list: Path | None = None) -> None:
+    arguments = [tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
+    if use_list is not None:
+        arguments.append(f"--use-list={use_list}")
+    run_tool([*arguments, "--dbname", database, str(dump)])
+
+
+def _connect(database: str) -> psycopg.Connection[tuple[object, ...]]:
+    settings_dict = connection.settings_dict
+    return psycopg.connect(
+        dbname=database,
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        sslmode=(settings_dict.get("OPTIONS") or {}).get("sslmode") or "prefer",
+        autocommit=True,
+    )
+
+
+@contextmanager
+def scratch_database(work_dir: Path) -> Iterator[str]:
+    """A new, empty database beside ours holding our extensions and public functions (the
+    triggers of a workspace schema call them), dropped afterwards whatever happens."""
+    name = f"crm_restore_{uuid.uuid4().hex[:12]}"
+    with _connect(database_name()) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        extensions = [
+            row[0]
+            for row in admin.execute(
+                "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'"
+            ).fetchall()
+        ]
+    try:
+        with _connect(name) as scratch:
+            for extension in extensions:
+                scratch.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA public").format(
+                        sql.Identifier(str(extension))
+                    )
+                )
+        _copy_public_functions(work_dir, name)
+        yield name
+    finally:
+        with _connect(database_name()) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _copy_public_functions(work_dir: Path, scratch: str) -> None:
+    functions_dump = work_dir / "public-functions.dump"
+    run_tool(
+        [
+            tool("pg_dump"),
+            "--format=custom",
+            "--schema-only",
+            "--schema=public",
+            f"--file={functions_dump}",
+            "--dbname",
+            database_name(),
+        ]
+    )
+    wanted = [line for line in list_dump(functions_dump) if " FUNCTION public " in line]
+    if not wanted:
+        return
+    use_list = work_dir / "public-functions.list"
+    use_list.write_text("\n".join(wanted) + "\n")
+    restore_dump(functions_dump, database=scratch, use_list=use_list)
+
+
+def rename_schema(*, database: str, old: str, new: str) -> None:
+    with _connect(database) as scratch:
+        scratch.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new))
+        )
