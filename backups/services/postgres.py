@@ -117,14 +117,20 @@ def scratch_database(work_dir: Path) -> Iterator[str]:
     """A new, empty database beside ours holding our extensions and public functions (the
     triggers of a workspace schema call them), dropped afterwards whatever happens."""
     name = f"crm_restore_{uuid.uuid4().hex[:12]}"
-    with _connect(database_name()) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        extensions = [
-            row[0]
-            for row in admin.execute(
-                "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'"
-            ).fetchall()
-        ]
+    try:
+        with _connect(database_name()) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            extensions = [
+                row[0]
+                for row in admin.execute(
+                    "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'"
+                ).fetchall()
+            ]
+    except psycopg.Error as error:
+        raise PostgresToolFailed(
+            f"Cannot create the scratch database a restore needs ({error}); give the "
+            "database user CREATEDB (ALTER ROLE ... CREATEDB). Nothing was changed."
+        ) from None
     try:
         with _connect(name) as scratch:
             for extension in extensions:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from django.core import serializers
 from django.db import models
@@ -109,8 +108,6 @@ def _insert(instances: list[models.Model], *, workspace: Workspace) -> None:
     for instance in instances:
         instance.pk = None
         setattr(instance, _owner_field(type(instance)), workspace)
-        if isinstance(instance, BillingAccount | ConnectAccount):
-            instance._state.adding = True
         instance.save(force_insert=True)
 
 
@@ -181,7 +178,3 @@ def create_copy(saved: SavedRows, *, slug: str, schema_name: str) -> Workspace:
 
 def hosts_of(workspace: Workspace) -> list[str]:
     return list(Domain.objects.filter(tenant=workspace).values_list("domain", flat=True))
-
-
-def owner_rows_summary(saved: SavedRows) -> dict[str, Any]:
-    return {model._meta.label: len(rows) for model, rows in saved.dependents.items()}

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
 from backups.errors import BackupError, RestoreRefused, WorkspaceNotInBackup
 from backups.services import postgres
 from backups.services.manifest import Manifest, WorkspaceEntry
 from backups.services.public_rows import (
+    SavedRows,
     create_copy,
     hosts_of,
     read_public_rows,
@@ -147,23 +148,8 @@ def restore_workspace(
         try:
             migrated = _stage(dump, entry, scratch, work, manifest, on_progress)
             on_progress(f"swapping {scratch} in as {target_schema}")
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
-                if existing is not None:
-                    replaced = f"replaced_{uuid.uuid4().hex[:12]}"
-                    _rename(target_schema, replaced)
-                    _rename(scratch, target_schema)
-                    _execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(replaced)))
-                    replace_in_place(saved, workspace=existing)
-                    workspace = existing
-                elif new_slug:
-                    workspace = create_copy(saved, slug=new_slug, schema_name=target_schema)
-                    _rename(scratch, target_schema)
-                else:
-                    workspace = recreate(saved)
-                    _rename(scratch, target_schema)
-                hosts = hosts_of(workspace)
+            workspace = _swap(saved, scratch, target_schema, existing=existing, new_slug=new_slug)
+            hosts = hosts_of(workspace)
         finally:
             use_public_schema()
             _execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch)))
@@ -171,6 +157,40 @@ def restore_workspace(
     log.info("workspace_restored", slug=workspace.slug, backup=name, mode=mode, migrated=migrated)
     on_progress(f"workspace {workspace.slug} {mode} from backup {name} ({', '.join(hosts)})")
     return RestoredWorkspace(workspace, name, mode, migrated)
+
+
+def _swap(
+    saved: SavedRows,
+    scratch: str,
+    target_schema: str,
+    *,
+    existing: Workspace | None,
+    new_slug: str | None,
+) -> Workspace:
+    """ONE transaction: the restored schema takes its place and the public rows are written;
+    on any failure PostgreSQL rolls the renames back with the rest."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RESTORE_LOCK_KEY])
+            if existing is not None:
+                replaced = f"replaced_{uuid.uuid4().hex[:12]}"
+                _rename(target_schema, replaced)
+                _rename(scratch, target_schema)
+                _execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(replaced)))
+                replace_in_place(saved, workspace=existing)
+                return existing
+            if new_slug:
+                workspace = create_copy(saved, slug=new_slug, schema_name=target_schema)
+            else:
+                workspace = recreate(saved)
+            _rename(scratch, target_schema)
+            return workspace
+    except DatabaseError as error:
+        raise BackupError(
+            f"The swap failed ({str(error).strip()}); it was rolled back, so the workspace "
+            "and its rows are as they were."
+        ) from None
 
 
 def _rename(old: str, new: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import boto3
+from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
@@ -116,7 +117,7 @@ class S3Store:
             if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey"}:
                 raise BackupNotFound(f"s3://{self.bucket}/{key} does not exist.") from None
             raise BackupError(f"S3 ({self.location}): {error}") from None
-        except BotoCoreError as error:
+        except (BotoCoreError, Boto3Error) as error:
             raise BackupError(f"S3 ({self.location}): {error}") from None
 
     def _keys(self, prefix: str) -> list[str]:
@@ -154,8 +155,11 @@ def _s3_errors(location: str) -> Iterator[None]:
     wrong bucket or credentials)."""
     try:
         yield
-    except (ClientError, BotoCoreError) as error:
-        raise BackupError(f"S3 ({location}): {error}") from None
+    except (ClientError, BotoCoreError, Boto3Error) as error:
+        raise BackupError(
+            f"S3 ({location}): {error}. Check the bucket, CRM_BACKUP_S3_ENDPOINT_URL and the "
+            "AWS_* credentials."
+        ) from None
 
 
 def configured_store() -> BackupStore:

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,11 @@ from billing.models import BillingAccount
 from tenants.models import Domain, MemberAddress, Workspace
 from tenants.schemas import use_public_schema
 from tenants.services.provisioning import create_workspace
+from tenants.services.schema_migrations import migrate_schema, schemas_behind
 from tests.support.clients import OWNER_PASSWORD, bearer_client, post
 from tests.support.servers import ROOT, free_port
 from tests.support.workers import worker_env
+from tests.tenants.test_migrate_workspaces import forget_last_migration, has_last_migration
 
 MakeWorkspace = Callable[..., Workspace]
 
@@ -274,6 +277,8 @@ def test_a_copy_under_a_new_slug_serves_at_its_own_subdomain_from_s3(
         taken = take_backup()
         copy_slug = f"copy-{alpha.slug}"
         committed.made.append(copy_slug)
+        assert Client(HTTP_HOST=f"{copy_slug}.localhost").get("/login/").status_code == 404
+        use_public_schema()  # (and the unknown host is now cached as such)
 
         call_command("restore_workspace", alpha.slug, taken.name, "--as", copy_slug)
 
@@ -386,3 +391,84 @@ def _leave_incomplete(name: str, *, copy_of: str) -> None:
         target = Path(temporary) / "full.dump"
         store.get(backup=copy_of, relative="full.dump", target=target)
         store.put(target, backup=name, relative="full.dump")
+
+
+def test_a_backup_older_than_the_code_is_migrated_forward_as_it_is_restored(
+    committed, backup_dir, django_db_blocker
+) -> None:
+    with django_db_blocker.unblock():
+        alpha = committed("alpha", leads=2)
+        schema = alpha.schema_name
+        forget_last_migration(schema)  # as the release before the last one left it
+        older = take_backup()
+        assert migrate_schema(schema).applied == 1
+        leads_before = lead_emails(alpha)
+        output = StringIO()
+
+        call_command("restore_workspace", alpha.slug, older.name, yes=True, stdout=output)
+
+        assert "from the backup's state to the code's" in output.getvalue()
+        assert has_last_migration(schema)
+        assert schemas_behind([schema]) == []
+        assert lead_emails(alpha) == leads_before
+
+
+def test_a_failure_inside_the_swap_rolls_back_to_the_old_schema_and_rows(
+    committed, backup_dir, django_db_blocker
+) -> None:
+    with django_db_blocker.unblock():
+        alpha, beta = committed("alpha", leads=1), committed("beta", leads=1)
+        taken = take_backup()
+        add_lead(alpha, "after@alpha.example")
+        alpha_now, beta_now = rows_of(alpha.schema_name), rows_of(beta.schema_name)
+        directory_now = list(MemberAddress.objects.filter(workspace=alpha).values())
+        with connection.cursor() as cursor:  # the public rows' write fails, after the renames
+            cursor.execute(FAILING_TRIGGER, [alpha.pk])
+        try:
+            with pytest.raises(CommandError, match=r"rolled back.*as they were") as failed:
+                call_command("restore_workspace", alpha.slug, taken.name, yes=True)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(DROP_FAILING_TRIGGER)
+
+        assert "simulated failure" in str(failed.value)
+        assert rows_of(alpha.schema_name) == alpha_now
+        assert rows_of(beta.schema_name) == beta_now
+        assert list(MemberAddress.objects.filter(workspace=alpha).values()) == directory_now
+        assert schemas_named("restore_") == [] and schemas_named("replaced_") == []
+        assert "after@alpha.example" in lead_emails(alpha)
+
+
+FAILING_TRIGGER = """
+CREATE FUNCTION public.test_refuse_member_address() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
+CREATE TRIGGER test_refuse_member_address BEFORE INSERT ON public.tenants_memberaddress
+    FOR EACH ROW WHEN (NEW.workspace_id = %s) EXECUTE FUNCTION public.test_refuse_member_address();
+"""
+DROP_FAILING_TRIGGER = """
+DROP TRIGGER IF EXISTS test_refuse_member_address ON public.tenants_memberaddress;
+DROP FUNCTION IF EXISTS public.test_refuse_member_address();
+"""
+
+
+def test_a_wrong_destination_or_slug_is_a_clear_error_and_writes_no_backup(
+    committed, backup_dir, s3_bucket, django_db_blocker
+) -> None:
+    with django_db_blocker.unblock():
+        alpha = committed("alpha")
+        for destination, message in [
+            ({"CRM_BACKUP_URL": "ftp://backups/crm"}, "not an s3://bucket/prefix address"),
+            ({"CRM_BACKUP_URL": "s3://no-such-bucket/crm"}, r"S3 \(s3://no-such-bucket/crm\)"),
+            (
+                {"CRM_BACKUP_URL": "", "CRM_BACKUP_DIR": "/proc/no-backups-here"},
+                "Cannot write to /proc/no-backups-here",
+            ),
+        ]:
+            with override_settings(**destination), pytest.raises(CommandError, match=message):
+                call_command("backup")
+        taken = take_backup()
+        with pytest.raises(CommandError, match="already exists; choose another"):
+            call_command("restore_workspace", alpha.slug, taken.name, "--as", alpha.slug)
+        with pytest.raises(CommandError, match="is not a workspace address"):
+            call_command("restore_workspace", alpha.slug, taken.name, "--as", "Not A Slug")
+        assert [b.name for b in list_backups()] == [taken.name]
