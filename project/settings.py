@@ -384,5 +384,7 @@ CRM_BACKUP_S3_ENDPOINT_URL = env.get("CRM_BACKUP_S3_ENDPOINT_URL", "") or None
 # always kept); CRM_BACKUP_RETENTION_COUNT > 0 also keeps at most that many.
 CRM_BACKUP_RETENTION_DAYS = int(env.get("CRM_BACKUP_RETENTION_DAYS", "14"))
 CRM_BACKUP_RETENTION_COUNT = int(env.get("CRM_BACKUP_RETENTION_COUNT", "0"))
+# pg_dump processes at once (one per workspace schema, all on the same snapshot).
+CRM_BACKUP_JOBS = int(env.get("CRM_BACKUP_JOBS", "2"))
 # The directory holding pg_dump, pg_restore (the server's major version); empty: PATH.
 CRM_PG_BIN = env.get("CRM_PG_BIN", "")

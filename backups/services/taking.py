@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -76,12 +78,24 @@ def take_backup(
     on_progress(f"backup {name} to {store.location}")
     with _work_dir(store, name) as work:
 
-        def keep(relative: str, path: Path, *, dump: bool) -> None:
+        def keep(relative: str, *, dump: bool) -> tuple[str, dict[str, Any]]:
+            path = work / relative
             if dump:
                 postgres.list_dump(path)  # a dump that cannot be listed is not a backup
-            manifest.files[relative] = file_digest(path)
+            digest = file_digest(path)
             store.put(path, backup=name, relative=relative)
+            return relative, digest
 
+        def dump_whole(snapshot: str) -> tuple[str, dict[str, Any]]:
+            postgres.dump_database(work / FULL_DUMP, snapshot=snapshot)
+            return keep(FULL_DUMP, dump=True)
+
+        def dump_one(entry: WorkspaceEntry, snapshot: str) -> tuple[str, dict[str, Any]]:
+            postgres.dump_schema(work / entry.dump, schema=entry.schema, snapshot=snapshot)
+            return keep(entry.dump, dump=True)
+
+        (work / "schemas").mkdir(parents=True, exist_ok=True)
+        (work / "workspaces").mkdir(parents=True, exist_ok=True)
         use_public_schema()
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -91,24 +105,26 @@ def take_backup(
                 snapshot = str(cursor.fetchone()[0])
             workspaces = list(Workspace.objects.exclude(schema_name="public").order_by("slug"))
             manifest.migrations["public"] = recorded_migrations("public")
-
-            on_progress(f"  whole database -> {FULL_DUMP}")
-            postgres.dump_database(work / FULL_DUMP, snapshot=snapshot)
-            keep(FULL_DUMP, work / FULL_DUMP, dump=True)
-
-            for done, workspace in enumerate(workspaces, start=1):
-                entry = WorkspaceEntry(workspace.slug, workspace.schema_name)
-                dump = work / entry.dump
-                dump.parent.mkdir(parents=True, exist_ok=True)
-                postgres.dump_schema(dump, schema=entry.schema, snapshot=snapshot)
-                keep(entry.dump, dump, dump=True)
-                rows = work / entry.public_rows
-                rows.parent.mkdir(parents=True, exist_ok=True)
-                rows.write_text(serialize_public_rows(workspace))
-                keep(entry.public_rows, rows, dump=False)
-                manifest.migrations[entry.schema] = recorded_migrations(entry.schema)
-                manifest.workspaces.append(entry)
-                on_progress(f"  [{done}/{len(workspaces)}] {entry.slug} ({entry.schema})")
+            # pg_dump runs in CRM_BACKUP_JOBS processes at once, all on the snapshot; the
+            # ORM reads stay in this thread, on the connection that holds it.
+            with ThreadPoolExecutor(max_workers=max(1, settings.CRM_BACKUP_JOBS)) as pool:
+                pending = {pool.submit(dump_whole, snapshot): f"whole database ({FULL_DUMP})"}
+                for workspace in workspaces:
+                    entry = WorkspaceEntry(workspace.slug, workspace.schema_name)
+                    pending[pool.submit(dump_one, entry, snapshot)] = (
+                        f"{entry.slug} ({entry.schema})"
+                    )
+                    (work / entry.public_rows).write_text(serialize_public_rows(workspace))
+                    manifest.files.update([keep(entry.public_rows, dump=False)])
+                    manifest.migrations[entry.schema] = recorded_migrations(entry.schema)
+                    manifest.workspaces.append(entry)
+                try:
+                    for done, finished in enumerate(as_completed(pending), start=1):
+                        manifest.files.update([finished.result()])
+                        on_progress(f"  [{done}/{len(pending)}] {pending[finished]}")
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)
+                    raise
 
         manifest_path = work / (MANIFEST + ".writing")
         manifest_path.write_text(manifest.to_json())
