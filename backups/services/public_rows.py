@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 
 from django.core import serializers
-from django.db import models
+from django.db import connection, models
 
 from backups.errors import BackupError
 from billing.models import BillingAccount, ConnectAccount, InvoiceNotice, Plan
@@ -137,9 +137,15 @@ def replace_in_place(saved: SavedRows, *, workspace: Workspace) -> None:
 def recreate(saved: SavedRows) -> Workspace:
     """Into a database that lacks the workspace: every saved row (new ids where taken)."""
     workspace = saved.workspace
+    # Its id is kept when free: Stripe objects carry it in their metadata.
     if Workspace.objects.filter(pk=workspace.pk).exists():
         workspace.pk = None
     workspace.save(force_insert=True)
+    with connection.cursor() as cursor:  # an id given explicitly does not move the sequence
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tenants_workspace', 'id'), "
+            "(SELECT max(id) FROM tenants_workspace))"
+        )
     for account in saved.of(BillingAccount):
         assert isinstance(account, BillingAccount)
         account.plan = _plan_for(saved, account)
