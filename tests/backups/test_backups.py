@@ -347,6 +347,9 @@ def test_a_backup_from_newer_code_or_with_a_damaged_file_is_refused_and_nothing_
         (backup_dir / current.name / "manifest.json").unlink()
         with pytest.raises(CommandError, match="has no manifest"):
             call_command("restore_workspace", alpha.slug, current.name, yes=True)
+        output = StringIO()
+        call_command("backup", verify="latest", stdout=output)  # the newest COMPLETE one
+        assert f"backup {newer.name}:" in output.getvalue()
         with pytest.raises(CommandError, match="holds no workspace 'nobody'"):
             call_command("restore_workspace", "nobody", newer.name, yes=True)
         with pytest.raises(CommandError, match="There is no backup 'nonsense'"):
@@ -471,4 +474,9 @@ def test_a_wrong_destination_or_slug_is_a_clear_error_and_writes_no_backup(
             call_command("restore_workspace", alpha.slug, taken.name, "--as", alpha.slug)
         with pytest.raises(CommandError, match="is not a workspace address"):
             call_command("restore_workspace", alpha.slug, taken.name, "--as", "Not A Slug")
-        assert [b.name for b in list_backups()] == [taken.name]
+        with (
+            override_settings(CRM_PG_BIN="/nonexistent/bin"),
+            pytest.raises(CommandError, match=r"pg_dump was not found \(in /nonexistent/bin\)"),
+        ):
+            call_command("backup")
+        assert [b.name for b in list_backups() if b.complete] == [taken.name]
