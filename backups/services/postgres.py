@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 import structlog
 from django.conf import settings
 from django.db import connection
@@ -42,18 +43,33 @@ def database_name() -> str:
     return str(connection.settings_dict["NAME"])
 
 
+# Connection OPTIONS (from DATABASE_URL's query string) that libpq understands, and the
+# environment variable each one is to the client programs.
+LIBPQ_OPTIONS = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+}
+
+
+def _libpq_options() -> dict[str, str]:
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return {key: str(options[key]) for key in LIBPQ_OPTIONS if options.get(key)}
+
+
 def libpq_environment() -> dict[str, str]:
     """The default database's connection settings as libpq variables (PGHOST...)."""
     database = connection.settings_dict
-    options = database.get("OPTIONS") or {}
     pairs = {
         "PGHOST": database.get("HOST"),
         "PGPORT": database.get("PORT"),
         "PGUSER": database.get("USER"),
         "PGPASSWORD": database.get("PASSWORD"),
-        "PGSSLMODE": options.get("sslmode"),
-        "PGSSLROOTCERT": options.get("sslrootcert"),
-        "PGCONNECT_TIMEOUT": options.get("connect_timeout"),
+        **{LIBPQ_OPTIONS[key]: value for key, value in _libpq_options().items()},
     }
     return {**os.environ, **{key: str(value) for key, value in pairs.items() if value}}
 
@@ -101,15 +117,18 @@ def restore_dump(dump: Path, *, database: str, use_list: Path | None = None) -> 
 
 def _connect(database: str) -> psycopg.Connection[tuple[object, ...]]:
     settings_dict = connection.settings_dict
-    return psycopg.connect(
-        dbname=database,
-        host=settings_dict.get("HOST") or None,
-        port=settings_dict.get("PORT") or None,
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        sslmode=(settings_dict.get("OPTIONS") or {}).get("sslmode") or "prefer",
-        autocommit=True,
+    parts = {
+        "dbname": database,
+        "host": settings_dict.get("HOST"),
+        "port": settings_dict.get("PORT"),
+        "user": settings_dict.get("USER"),
+        "password": settings_dict.get("PASSWORD"),
+        **_libpq_options(),
+    }
+    conninfo = psycopg.conninfo.make_conninfo(
+        **{key: str(value) for key, value in parts.items() if value}
     )
+    return psycopg.connect(conninfo, autocommit=True)
 
 
 @contextmanager
