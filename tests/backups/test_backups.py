@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -34,9 +34,6 @@ from tests.support.clients import OWNER_PASSWORD, bearer_client, post
 from tests.support.servers import ROOT, free_port
 from tests.support.workers import worker_env
 from tests.tenants.test_migrate_workspaces import forget_last_migration, has_last_migration
-
-MakeWorkspace = Callable[..., Workspace]
-
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -115,34 +112,46 @@ def manage(*arguments: str, database: str | None = None, stdin: str = "", **env:
 # --- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def committed(django_db_blocker) -> Iterator[MakeWorkspace]:
-    """Workspaces whose rows are committed (pg_dump runs in its own process); every
-    workspace these tests leave behind, restored copies too, is dropped afterwards."""
-    made: list[str] = []
-    with django_db_blocker.unblock():
+class CommittedWorkspaces:
+    """Makes workspaces whose rows are committed (pg_dump runs in its own process) and
+    remembers them, and the copies a test restores, to drop them afterwards."""
 
-        def make(prefix: str, leads: int = 0) -> Workspace:
-            use_public_schema()
-            slug = f"{prefix}-{uuid.uuid4().hex[:6]}"
-            made.append(slug)
-            workspace = create_workspace(
-                name=f"Workspace {prefix}",
-                slug=slug,
-                owner_email=f"owner@{slug}.example",
-                owner_password=OWNER_PASSWORD,
-            )
-            for number in range(leads):
-                add_lead(workspace, f"lead{number}@{slug}.example")
-            return workspace
+    def __init__(self) -> None:
+        self.slugs: list[str] = []
 
-        make.made = made  # type: ignore[attr-defined]  # restored copies are added here
-        yield make
+    def __call__(self, prefix: str, leads: int = 0) -> Workspace:
         use_public_schema()
-        for workspace in Workspace.objects.filter(slug__in=made):
+        slug = self.adopt(f"{prefix}-{uuid.uuid4().hex[:6]}")
+        workspace = create_workspace(
+            name=f"Workspace {prefix}",
+            slug=slug,
+            owner_email=f"owner@{slug}.example",
+            owner_password=OWNER_PASSWORD,
+        )
+        for number in range(leads):
+            add_lead(workspace, f"lead{number}@{slug}.example")
+        return workspace
+
+    def adopt(self, slug: str) -> str:
+        self.slugs.append(slug)
+        return slug
+
+    def drop_all(self) -> None:
+        use_public_schema()
+        for workspace in Workspace.objects.filter(slug__in=self.slugs):
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{workspace.schema_name}" CASCADE')
             workspace.delete()
+
+
+@pytest.fixture
+def committed(django_db_blocker) -> Iterator[CommittedWorkspaces]:
+    workspaces = CommittedWorkspaces()
+    with django_db_blocker.unblock():
+        try:
+            yield workspaces
+        finally:
+            workspaces.drop_all()
 
 
 @pytest.fixture
@@ -275,8 +284,7 @@ def test_a_copy_under_a_new_slug_serves_at_its_own_subdomain_from_s3(
         alpha = committed("alpha", leads=2)
         BillingAccount.objects.filter(workspace=alpha).update(stripe_customer_id="cus_alpha")
         taken = take_backup()
-        copy_slug = f"copy-{alpha.slug}"
-        committed.made.append(copy_slug)
+        copy_slug = committed.adopt(f"copy-{alpha.slug}")
         assert Client(HTTP_HOST=f"{copy_slug}.localhost").get("/login/").status_code == 404
         use_public_schema()  # (and the unknown host is now cached as such)
 
