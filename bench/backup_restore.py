@@ -2,7 +2,7 @@
 
 Prints one JSON document to stdout. Run from the repo root:
 
-    .venv/bin/python bench/backups.py [--workspaces 100] [--leads 200]
+    .venv/bin/python bench/backup_restore.py [--workspaces 100] [--leads 200]
 
 Uses its own database (crm_bench_backups, dropped and recreated at start, dropped at the
 end), Redis database 5 and a temporary backup directory, unless DATABASE_URL / REDIS_URL
