@@ -7,6 +7,7 @@ ever appears on a command line.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -83,6 +84,36 @@ def run_tool(arguments: Sequence[str]) -> str:
         message = completed.stderr.strip().splitlines()[-3:] or [f"exit {completed.returncode}"]
         raise PostgresToolFailed(f"{Path(arguments[0]).name} failed: {' '.join(message)}")
     return completed.stdout
+
+
+def check_lock_capacity() -> None:
+    """PostgresToolFailed, before anything is written, when a dump of the whole database
+    cannot fit PostgreSQL's lock table: pg_dump holds a lock on every table and sequence it
+    reads until it ends, and the shared table has max_locks_per_transaction x
+    (max_connections + max_prepared_transactions) slots for every session together."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            "        WHERE c.relkind IN ('r', 'p', 'S', 'm', 'f')"
+            "        AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+            "        AND n.nspname NOT LIKE 'pg_toast%%'),"
+            " current_setting('max_locks_per_transaction')::int,"
+            " current_setting('max_connections')::int"
+            " + current_setting('max_prepared_transactions')::int"
+        )
+        relations, per_transaction, sessions = cursor.fetchone()
+    if relations <= per_transaction * sessions:
+        return
+    # A quarter more than the dump needs: the app's own sessions lock tables meanwhile.
+    wanted = 1 << math.ceil(math.log2(relations * 1.25 / sessions))
+    raise PostgresToolFailed(
+        f"A dump of the whole database locks its {relations} tables and sequences at once, "
+        f"more than PostgreSQL's lock table leaves room for (max_locks_per_transaction "
+        f"{per_transaction} x {sessions} sessions). Set max_locks_per_transaction to {wanted} "
+        "(ALTER SYSTEM SET max_locks_per_transaction = "
+        f"{wanted}, or the provider's parameter group) and restart PostgreSQL, then run the "
+        "backup again. Nothing was stored."
+    )
 
 
 def dump_database(target: Path, *, snapshot: str | None) -> None:

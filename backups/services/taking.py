@@ -67,6 +67,8 @@ def take_backup(
     if connection.in_atomic_block:
         raise BackupError("take_backup must run outside a transaction (pg_dump sees commits).")
     store = store or configured_store()
+    use_public_schema()
+    postgres.check_lock_capacity()
     started = datetime.now(UTC)
     name = (now or started).strftime(NAME_FORMAT)
     manifest = Manifest(

@@ -95,6 +95,10 @@ def add_lead(workspace: Workspace, email: str, *, owner_slug: str | None = None)
     assert response.status_code == 201, response.content
 
 
+def admin_connection() -> psycopg.Connection[Any]:
+    return psycopg.connect(database_url("postgres"), autocommit=True)
+
+
 def manage(*arguments: str, database: str | None = None, stdin: str = "", **env: str):
     extra = {"DATABASE_URL": database_url(database)} if database else {}
     return subprocess.run(
@@ -190,10 +194,7 @@ def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
 def fresh_database(django_db_blocker) -> Iterator[str]:
     """A new, empty database migrated by `manage.py migrate_workspaces`, dropped afterwards."""
     name = f"{connection.settings_dict['NAME']}_fresh"
-    with (
-        django_db_blocker.unblock(),
-        psycopg.connect(database_url("postgres"), autocommit=True) as admin,
-    ):
+    with django_db_blocker.unblock(), admin_connection() as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
@@ -488,3 +489,47 @@ def test_a_wrong_destination_or_slug_is_a_clear_error_and_writes_no_backup(
         ):
             call_command("backup")
         assert [b.name for b in list_backups() if b.complete] == [taken.name]
+
+
+def test_a_database_too_big_for_the_lock_table_is_refused_before_anything_is_written(
+    tmp_path: Path, django_db_blocker
+) -> None:
+    """pg_dump of the whole database holds a lock per table and sequence; past PostgreSQL's
+    lock table it fails half way ("out of shared memory"). The backup says what to set."""
+    name = f"{connection.settings_dict['NAME']}_locks"
+    with django_db_blocker.unblock(), admin_connection() as admin:
+        slots = admin.execute(
+            "SELECT current_setting('max_locks_per_transaction')::int * "
+            "(current_setting('max_connections')::int "
+            "+ current_setting('max_prepared_transactions')::int)"
+        ).fetchone()
+        assert slots is not None
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            with psycopg.connect(database_url(name), autocommit=True) as crowded:
+                crowded.execute(FILL_TABLES)
+                crowded.execute("CALL fill(%s)", [int(slots[0]) + 100])
+            refused = manage("backup", database=name, CRM_BACKUP_DIR=str(tmp_path / "store"))
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    assert refused.returncode == 1
+    assert "Set max_locks_per_transaction to" in refused.stderr
+    assert "Nothing was stored" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "store").exists()
+
+
+# Many empty tables, committed 500 at a time (one transaction cannot lock them all either).
+FILL_TABLES = """
+CREATE SCHEMA crowd;
+CREATE PROCEDURE fill(n int) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        EXECUTE format('CREATE TABLE crowd.t%s ()', i);
+        IF i % 500 = 0 THEN COMMIT; END IF;
+    END LOOP;
+END $$;
+"""
