@@ -112,6 +112,7 @@ SHARED_APPS = [
     "accounts",
     "mail",
     "billing",
+    "backups",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -409,3 +410,19 @@ POSTMARK_ACCOUNT_TOKEN = env.get("POSTMARK_ACCOUNT_TOKEN", "")
 POSTMARK_TRANSACTIONAL_STREAM = env.get("POSTMARK_TRANSACTIONAL_STREAM", "outbound")
 POSTMARK_BROADCAST_STREAM = env.get("POSTMARK_BROADCAST_STREAM", "broadcast")
 CRM_EMAIL_FROM = env.get("CRM_EMAIL_FROM", f"Cohort CRM <no-reply@{CRM_BASE_DOMAIN}>")
+
+# --- Backups (backups app: manage.py backup / restore_workspace) -------------------------
+# Where backups go: a directory, or S3-compatible storage when CRM_BACKUP_URL is
+# s3://bucket/prefix (credentials from the usual AWS_* variables; the endpoint for a
+# non-AWS store in CRM_BACKUP_S3_ENDPOINT_URL).
+CRM_BACKUP_DIR = env.get("CRM_BACKUP_DIR", "/var/backups/crm")
+CRM_BACKUP_URL = env.get("CRM_BACKUP_URL", "")
+CRM_BACKUP_S3_ENDPOINT_URL = env.get("CRM_BACKUP_S3_ENDPOINT_URL", "") or None
+# Complete backups older than this many days are pruned after each backup (the newest is
+# always kept); CRM_BACKUP_RETENTION_COUNT > 0 also keeps at most that many.
+CRM_BACKUP_RETENTION_DAYS = int(env.get("CRM_BACKUP_RETENTION_DAYS", "14"))
+CRM_BACKUP_RETENTION_COUNT = int(env.get("CRM_BACKUP_RETENTION_COUNT", "0"))
+# pg_dump processes at once (one per workspace schema, all on the same snapshot).
+CRM_BACKUP_JOBS = int(env.get("CRM_BACKUP_JOBS", "2"))
+# The directory holding pg_dump, pg_restore (the server's major version); empty: PATH.
+CRM_PG_BIN = env.get("CRM_PG_BIN", "")
