@@ -70,6 +70,8 @@ bench: install
 	$(PY) bench/stripe_webhooks.py
 	$(PY) bench/migrate_workspaces.py
 	$(PY) bench/workspace_footprint.py
+	$(PY) bench/backup_restore.py
+	$(PY) bench/database_connections.py --tls
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build frontend/node_modules
