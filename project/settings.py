@@ -327,6 +327,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "build" / "static"]
 WHITENOISE_USE_FINDERS = not STRICT
 
+# --- Release ------------------------------------------------------------------------------
+# deploy/release writes the release id into REVISION at the root of each release; /healthz
+# reports it, read once at start (a reload starts new workers, which read the new one).
+_revision_file = BASE_DIR / "REVISION"
+CRM_RELEASE = _revision_file.read_text().strip() if _revision_file.is_file() else "development"
+
 # --- Logs and monitoring -----------------------------------------------------------------
 LOG_FORMAT = env.get("LOG_FORMAT", "json" if STRICT else "console")
 LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
