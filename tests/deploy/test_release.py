@@ -248,6 +248,16 @@ def source_with(tmp_path: Path, name: str, migration: str, *, lock_note: str = "
     return source
 
 
+def committed(repo: Path) -> str:
+    """Make `repo` a git repository with everything in it committed on main: its sha."""
+    git = ["git", "-C", str(repo), "-c", "user.name=Release test", "-c", "user.email=t@example"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "release candidate"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
 def seed_old_releases(prefix: Path) -> None:
     """Six releases from before, each on a venv of its own, for the pruning to find."""
     for n in range(1, 7):
@@ -316,9 +326,13 @@ def test_release_switch_and_rollback_drop_no_request(site: Site, tmp_path: Path)
     assert not (releases / second).exists() and (releases / f".rolled-back-{second}").is_dir()
     assert site.cwd_of_workers() == {str(site.prefix / "releases" / first)}
 
-    # A new lock: a new venv, so the web gets a new gunicorn master (USR2) from it.
+    # A new lock: a new venv, so the web gets a new gunicorn master (USR2) from it. This one
+    # from a git ref (git archive), named after its commit.
+    repo = source_with(tmp_path, "lock", PROBE, lock_note="new")
+    commit = committed(repo)
     with Load(site.port) as load:
-        third = site.release("--source", str(source_with(tmp_path, "lock", PROBE, lock_note="new")))
+        third = site.release("--repo", str(repo), "--ref", "main")
+    assert third.endswith(f"-{commit[:8]}")
     assert load.failures == [] and load.requests > 10, load.failures[:5]
     assert load.releases[-1] == third
     assert site.pid("web") != web_master and not Path(f"/proc/{web_master}").exists()
