@@ -338,6 +338,26 @@ def test_release_switch_and_rollback_drop_no_request(site: Site, tmp_path: Path)
     assert site.pid("web") != web_master and not Path(f"/proc/{web_master}").exists()
     assert len({os.readlink(releases / r / ".venv") for r in (first, third)}) == 2
     assert not (releases / f".rolled-back-{second}").exists()  # the release after removes it
+    assert_units_verify_against(site.prefix, tmp_path / "units")
+
+
+def assert_units_verify_against(prefix: Path, units: Path) -> None:
+    """systemd's own checker on our units, their /srv/crm put at `prefix` as deploy/release
+    installs them: every command and path they name exists in the release just made."""
+    units.mkdir()
+    names = ["crm-web.socket", "crm-web.service", "crm-worker.service", "crm-beat.service"]
+    for name in names:
+        text = (ROOT / "deploy" / "systemd" / name).read_text()
+        (units / name).write_text(text.replace("/srv/crm", str(prefix)))
+    web = (units / "crm-web.service").read_text()
+    assert "ExecStartPre" not in web and "ExecReload=/bin/kill -s HUP $MAINPID" in web
+
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", *(str(units / name) for name in names)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr
 
 
 @pytest.fixture
@@ -378,3 +398,15 @@ def test_a_missing_env_file_is_named(dry: Site) -> None:
 
     assert done.returncode != 0
     assert f"no readable environment file at {dry.env_file}" in done.stderr
+
+
+def test_a_rollback_with_no_release_before_says_so_and_keeps_current(dry: Site) -> None:
+    only = dry.prefix / "releases" / "20260101T000000Z-only"
+    only.mkdir(parents=True)
+    (dry.prefix / "current").symlink_to("releases/20260101T000000Z-only")
+
+    done = dry.run(ROLLBACK)
+
+    assert done.returncode != 0
+    assert "no release older than 20260101T000000Z-only" in done.stderr
+    assert os.readlink(dry.prefix / "current") == "releases/20260101T000000Z-only"
