@@ -4,12 +4,13 @@ Started from <prefix>/current, never from a release directory, so that a gracefu
 (HUP) runs the release `current` points at NOW: gunicorn re-reads this file on HUP and
 changes into `chdir` again before it forks the new workers, and `chdir` is the symlink's
 path, not the directory it resolved to at start. The app is never preloaded in the master
-(preload would pin the old code). Standard library only: the master imports this file.
+(preload would pin the old code); nor does this file import it (below).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 # <prefix>/current/deploy/gunicorn.conf.py -> <prefix>/current, the symlink left unresolved.
@@ -33,9 +34,38 @@ forwarded_allow_ips = os.environ.get("CRM_WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "crm-web"
 
 
-def child_exit(server: object, worker: object) -> None:
-    """prometheus-client's multiprocess mode: forget a worker's live gauges when it ends."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+# prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR; project/metrics.py has the
+# same two steps for other servers). Written here rather than imported from project.metrics:
+# whatever of our app the master imports, every worker it forks after a reload inherits, so
+# the master must never import it, or a reload would mix the old release with the new.
+_METRICS_FILE = re.compile(r"_(\d+)\.db$")
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server: object) -> None:
+    """Make the metrics directory, and remove the files of processes that are gone."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for db_file in Path(directory).glob("*.db"):
+        found = _METRICS_FILE.search(db_file.name)
+        if found is None or not _alive(int(found.group(1))):
+            db_file.unlink(missing_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker ended: its live gauges leave the sum (counters stay)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.servers import ROOT, free_port
+from tests.support.servers import ROOT, free_port, gunicorn_app
 
 RELEASE = ROOT / "deploy" / "release"
 ROLLBACK = ROOT / "deploy" / "rollback"
@@ -410,3 +410,23 @@ def test_a_rollback_with_no_release_before_says_so_and_keeps_current(dry: Site) 
     assert done.returncode != 0
     assert "no release older than 20260101T000000Z-only" in done.stderr
     assert os.readlink(dry.prefix / "current") == "releases/20260101T000000Z-only"
+
+
+def test_gunicorn_config_clears_metrics_files_of_gone_processes_only(tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    gone = metrics / "counter_4194321.db"  # above Linux's largest pid: no such process
+    live = metrics / f"counter_{os.getpid()}.db"
+    gone.write_bytes(b"")
+    live.write_bytes(b"")
+    env = {
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "REDIS_URL": "redis://127.0.0.1:6379/4",
+    }
+    config = ["--config", str(ROOT / "deploy" / "gunicorn.conf.py")]
+
+    with gunicorn_app(env, log_path=tmp_path / "web.log", args=config) as base_url:
+        assert httpx.get(f"{base_url}/healthz", headers={"Host": "localhost"}).status_code == 200
+
+    assert live.exists() and not gone.exists()

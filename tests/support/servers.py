@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,9 +53,16 @@ def silent_tcp_peer() -> Iterator[int]:
 
 
 @contextmanager
-def gunicorn_app(env: dict[str, str], *, log_path: Path, port: int | None = None) -> Iterator[str]:
+def gunicorn_app(
+    env: dict[str, str],
+    *,
+    log_path: Path,
+    port: int | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[str]:
     """The WSGI app under gunicorn on a free loopback port (or `port`, when the app must know
-    its own port beforehand, e.g. for CRM_PUBLIC_PORT); yields its base URL."""
+    its own port beforehand, e.g. for CRM_PUBLIC_PORT); yields its base URL. `args` come
+    last, so they override the defaults (e.g. ["--workers", "2", "--config", path])."""
     port = port or free_port()
     full_env = {**os.environ, "DJANGO_ENV": "test", **env}
     full_env.pop("PYTEST_XDIST_WORKER", None)
@@ -72,6 +79,7 @@ def gunicorn_app(env: dict[str, str], *, log_path: Path, port: int | None = None
                 "1",
                 "--timeout",
                 "30",
+                *args,
             ],
             cwd=ROOT,
             env=full_env,
