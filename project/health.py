@@ -61,6 +61,7 @@ class HealthCheckMiddleware:
         states = {"database": database_state(), "redis": redis_state()}
         failing = [name for name, state in states.items() if state == "unavailable"]
         body: dict[str, object] = {"status": "error" if failing else "ok", **states}
+        body["release"] = settings.CRM_RELEASE  # which release answered (deploy/release)
         if failing:
             body["failing"] = failing
         return JsonResponse(body, status=503 if failing else 200)

@@ -7,8 +7,9 @@ are collectors registered with `register_scrape_collector`, so `project` imports
 
 Several processes (gunicorn workers, Celery's pool) share one PROMETHEUS_MULTIPROC_DIR on a
 host; a scrape of any web worker then sums them all (prometheus-client multiprocess mode).
-Gunicorn's config wires `on_starting` and `child_exit` (deploy/gunicorn.conf.py), Celery's
-worker calls the same from its signals (project/celery.py).
+Gunicorn's config does the same two steps in its `on_starting` and `child_exit` hooks
+(deploy/gunicorn.conf.py, which must not import the app); Celery's worker calls
+`prepare_multiprocess_dir` and `process_exited` from its signals (project/celery.py).
 """
 
 from __future__ import annotations
@@ -280,16 +281,6 @@ def process_exited(pid: int) -> None:
     """A worker process ended: its live gauges leave the sum (counters stay)."""
     if os.environ.get(MULTIPROC_ENV):
         mark_process_dead(pid)
-
-
-def on_starting(server: Any) -> None:
-    """gunicorn hook (deploy/gunicorn.conf.py): `from project.metrics import on_starting`."""
-    prepare_multiprocess_dir()
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    """gunicorn hook (deploy/gunicorn.conf.py): `from project.metrics import child_exit`."""
-    process_exited(worker.pid)
 
 
 class RequestMetricsMiddleware:

@@ -35,8 +35,10 @@ def tag_with_context(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, A
     return event
 
 
-def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
-    """The release is SENTRY_RELEASE's (the SDK reads it), e.g. the release directory's name."""
+def init_sentry(
+    *, dsn: str, environment: str, release: str | None, traces_sample_rate: float
+) -> None:
+    """`release` names the release directory events come from (None: the SDK's own guess)."""
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
@@ -45,6 +47,7 @@ def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float) -> Non
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
+        release=release,
         send_default_pii=False,
         max_request_body_size=REQUEST_BODIES,
         # A frame's local variables hold leads, members and requests: stack traces carry

@@ -357,6 +357,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "build" / "static"]
 WHITENOISE_USE_FINDERS = not STRICT
 
+# --- Release ------------------------------------------------------------------------------
+# deploy/release writes the release id into REVISION at the root of each release; /healthz
+# reports it, read once at start (a reload starts new workers, which read the new one).
+_revision_file = BASE_DIR / "REVISION"
+CRM_RELEASE = _revision_file.read_text().strip() if _revision_file.is_file() else "development"
+
 # --- Logs and monitoring -----------------------------------------------------------------
 LOG_FORMAT = env.get("LOG_FORMAT", "json" if STRICT else "console")
 LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
@@ -373,6 +379,9 @@ if SENTRY_DSN:
     init_sentry(
         dsn=SENTRY_DSN,
         environment=env.get("SENTRY_ENVIRONMENT", PROFILE),
+        # Events name the release that raised them: the release directory's id unless set.
+        release=env.get("SENTRY_RELEASE")
+        or (None if CRM_RELEASE == "development" else CRM_RELEASE),
         traces_sample_rate=float(env.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
 

@@ -23,7 +23,12 @@ def test_health_is_ok_on_apex_workspace_and_unknown_hosts(make_workspace) -> Non
     for host in hosts:
         response = Client(HTTP_HOST=host).get("/healthz")
         assert response.status_code == 200, host
-        assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+        assert response.json() == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "ok",
+            "release": "development",
+        }
 
 
 def test_unreachable_database_is_503_naming_it_without_hanging(tmp_path) -> None:

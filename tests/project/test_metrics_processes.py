@@ -16,11 +16,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from project.tasks import ping
 from tests.support.metrics import TOKEN, samples_of, total
-from tests.support.servers import free_port, gunicorn_app
+from tests.support.servers import ROOT, free_port, gunicorn_app
 from tests.support.workers import celery_worker, wait_for
 
-# What deploy/gunicorn.conf.py holds for the metrics (owned by the release scripts).
-GUNICORN_HOOKS = "from project.metrics import child_exit, on_starting  # noqa: F401\n"
 REQUESTS = 40
 TASKS = 3
 GONE_PID = 4_194_304 + 17  # above Linux's largest pid: certainly no process
@@ -60,8 +58,8 @@ def test_one_scrape_sums_both_gunicorn_workers_and_the_celery_pool(tmp_path) -> 
     directory.mkdir()
     stale = directory / f"counter_{GONE_PID}.db"
     stale.write_bytes(b"left by a process of the previous run")
-    config = tmp_path / "gunicorn.conf.py"
-    config.write_text(GUNICORN_HOOKS)
+    # The production config: its on_starting and child_exit hooks keep the directory.
+    config = ROOT / "deploy" / "gunicorn.conf.py"
     env = {
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
         "DATABASE_URL": _database_url(),
