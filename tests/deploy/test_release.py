@@ -210,7 +210,11 @@ class Load:
         with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60) as client:
             while not self.stop.is_set():
                 try:
-                    answer = client.get(path, headers={"Host": host})
+                    # As nginx sends them: production redirects a request that did not come
+                    # over https (only /healthz and /metrics are exempt).
+                    answer = client.get(
+                        path, headers={"Host": host, "X-Forwarded-Proto": "https"}
+                    )
                 except httpx.HTTPError as error:
                     self.failures.append(f"{host}{path}: {type(error).__name__} {error}")
                     continue
