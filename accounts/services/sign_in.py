@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Callable
 from time import time
@@ -20,13 +21,19 @@ from project.errors import DomainError
 log = structlog.get_logger(__name__)
 
 
+def _email_digest(email: str) -> str:
+    """What a sign-in key holds of the email: a digest, so a typed address of any length or
+    with spaces makes a valid cache key (and the cache never holds the address itself)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 def _failures_key(email: str) -> str:
     # The default cache prefixes every key with the schema: failures never cross workspaces.
-    return f"sign-in-failures:{email.strip().lower()}"
+    return f"sign-in-failures:{_email_digest(email)}"
 
 
 def _lock_key(email: str) -> str:
-    return f"sign-in-locked:{email.strip().lower()}"
+    return f"sign-in-locked:{_email_digest(email)}"
 
 
 def lock_minutes_left(email: str) -> int:

@@ -64,6 +64,28 @@ def test_locked_account_gets_423_from_the_token_endpoint(make_workspace) -> None
     assert response.json()["error"]["code"] == "account_locked"
 
 
+@override_settings(CRM_LOCKOUT_FAILURES=2)
+def test_any_typed_email_counts_towards_lock_out_without_cache_key_warnings(
+    make_workspace,
+) -> None:
+    """The API takes any string as the email (the fuzzers send "unsubscribe link"): the
+    lock-out still counts it, under a key every cache backend accepts."""
+    import warnings
+
+    from django.core.cache import CacheKeyWarning
+
+    fixture = make_workspace()
+    typed = "unsubscribe link"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        get_token(fixture.client(), typed, "wrong")
+        get_token(fixture.client(), typed, "wrong")
+        response = get_token(fixture.client(), typed, "wrong")
+
+    assert response.status_code == 423
+    assert response.json()["error"]["code"] == "account_locked"
+
+
 def test_refresh_gives_a_new_pair_and_retires_the_old_refresh_token(make_workspace) -> None:
     fixture = make_workspace()
     first = get_token(fixture.client(), fixture.owner_email).json()
