@@ -212,9 +212,7 @@ class Load:
                 try:
                     # As nginx sends them: production redirects a request that did not come
                     # over https (only /healthz and /metrics are exempt).
-                    answer = client.get(
-                        path, headers={"Host": host, "X-Forwarded-Proto": "https"}
-                    )
+                    answer = client.get(path, headers={"Host": host, "X-Forwarded-Proto": "https"})
                 except httpx.HTTPError as error:
                     self.failures.append(f"{host}{path}: {type(error).__name__} {error}")
                     continue
