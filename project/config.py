@@ -75,8 +75,8 @@ def refuse_unsafe_production(environ: Mapping[str, str], *, profile: str) -> Non
     if not environ.get("CRM_FIELD_ENCRYPTION_KEY", "").strip():
         raise ConfigError(
             f"CRM_FIELD_ENCRYPTION_KEY is not set; the {profile} profile needs it to encrypt "
-            "credentials at rest: set it to a key from "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "credentials at rest: set it to a key made with python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
 
 

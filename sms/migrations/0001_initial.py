@@ -4,33 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SmsAccount',
+            name="SmsAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_sid', models.CharField(max_length=34)),
-                ('auth_token_encrypted', models.TextField(blank=True)),
-                ('auth_token_last4', models.CharField(blank=True, max_length=4)),
-                ('api_key_sid', models.CharField(blank=True, max_length=34)),
-                ('api_key_secret_encrypted', models.TextField(blank=True)),
-                ('api_key_secret_last4', models.CharField(blank=True, max_length=4)),
-                ('phone_number', models.CharField(blank=True, max_length=16)),
-                ('messaging_service_sid', models.CharField(blank=True, max_length=34)),
-                ('send_rate', models.PositiveIntegerField(default=1)),
-                ('friendly_name', models.CharField(blank=True, max_length=200)),
-                ('verified_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_sid", models.CharField(max_length=34)),
+                ("auth_token_encrypted", models.TextField(blank=True)),
+                ("auth_token_last4", models.CharField(blank=True, max_length=4)),
+                ("api_key_sid", models.CharField(blank=True, max_length=34)),
+                ("api_key_secret_encrypted", models.TextField(blank=True)),
+                ("api_key_secret_last4", models.CharField(blank=True, max_length=4)),
+                ("phone_number", models.CharField(blank=True, max_length=16)),
+                ("messaging_service_sid", models.CharField(blank=True, max_length=34)),
+                ("send_rate", models.PositiveIntegerField(default=1)),
+                ("friendly_name", models.CharField(blank=True, max_length=200)),
+                ("verified_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='sms_account_single'), models.CheckConstraint(condition=models.Q(models.Q(('phone_number', ''), models.Q(('messaging_service_sid', ''), _negated=True)), models.Q(models.Q(('phone_number', ''), _negated=True), ('messaging_service_sid', '')), _connector='OR'), name='sms_account_one_sender'), models.CheckConstraint(condition=models.Q(models.Q(('auth_token_encrypted', ''), _negated=True), models.Q(('api_key_secret_encrypted', ''), _negated=True), _connector='OR'), name='sms_account_has_credentials'), models.CheckConstraint(condition=models.Q(('send_rate__gte', 1), ('send_rate__lte', 1000)), name='sms_account_send_rate_range')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="sms_account_single"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("phone_number", ""),
+                                models.Q(("messaging_service_sid", ""), _negated=True),
+                            ),
+                            models.Q(
+                                models.Q(("phone_number", ""), _negated=True),
+                                ("messaging_service_sid", ""),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="sms_account_one_sender",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("auth_token_encrypted", ""), _negated=True),
+                            models.Q(("api_key_secret_encrypted", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="sms_account_has_credentials",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("send_rate__gte", 1), ("send_rate__lte", 1000)),
+                        name="sms_account_send_rate_range",
+                    ),
+                ],
             },
         ),
     ]

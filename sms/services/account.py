@@ -61,7 +61,12 @@ def connect_sms_account(*, actor: User | None, data: SmsAccountInput) -> SmsAcco
     stored = sms_account()
     account_sid = data.account_sid.strip()
     api_key_sid = data.api_key_sid.strip()
-    auth_token = _secret(data.auth_token, stored, keep=stored is not None and stored.account_sid == account_sid, field="auth_token")
+    auth_token = _secret(
+        data.auth_token,
+        stored,
+        keep=stored is not None and stored.account_sid == account_sid,
+        field="auth_token",
+    )
     api_key_secret = _secret(
         data.api_key_secret,
         stored,
@@ -147,7 +152,9 @@ def _validated(
     if api_key_sid and not API_KEY_SID.fullmatch(api_key_sid):
         errors.append(
             field_error(
-                "api_key_sid", "invalid_api_key_sid", "An API key SID is SK followed by 32 hex digits."
+                "api_key_sid",
+                "invalid_api_key_sid",
+                "An API key SID is SK followed by 32 hex digits.",
             )
         )
     if api_key_sid and not api_key_secret:
@@ -230,11 +237,19 @@ def _checked_with_twilio(
     attempts = []
     if auth_token:
         attempts.append(
-            ("auth_token", "account SID and auth token", TwilioCredentials(account_sid, account_sid, auth_token))
+            (
+                "auth_token",
+                "account SID and auth token",
+                TwilioCredentials(account_sid, account_sid, auth_token),
+            )
         )
     if api_key_sid:
         attempts.append(
-            ("api_key_secret", "API key SID and secret", TwilioCredentials(account_sid, api_key_sid, api_key_secret))
+            (
+                "api_key_secret",
+                "API key SID and secret",
+                TwilioCredentials(account_sid, api_key_sid, api_key_secret),
+            )
         )
     info: TwilioAccountInfo | None = None
     for field, what, credentials in attempts:

@@ -12,8 +12,9 @@ from tests.support.twilio_double import TwilioDouble, twilio_double
 def twilio() -> Iterator[TwilioDouble]:
     """The Twilio double on the loopback address, the twilio client pointed at it, with a
     timeout short enough for its "slow" failure."""
-    with twilio_double() as double, override_settings(
-        TWILIO_API_BASE=double.url, TWILIO_TIMEOUT_SECONDS=0.5
+    with (
+        twilio_double() as double,
+        override_settings(TWILIO_API_BASE=double.url, TWILIO_TIMEOUT_SECONDS=0.5),
     ):
         double.slow_seconds = 1.0
         yield double

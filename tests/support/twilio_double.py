@@ -253,10 +253,10 @@ def twilio_double() -> Iterator[TwilioDouble]:
                 return 200, self._list_messages(account, query)
             if len(rest) == 2 and rest[0] == "Messages" and method == "GET":
                 with double.lock:
-                    message = double.messages.get(rest[1].removesuffix(".json"))
-                if message is None or message["account_sid"] != account.sid:
+                    found = double.messages.get(rest[1].removesuffix(".json"))
+                if found is None or found["account_sid"] != account.sid:
                     return 404, twilio_error(404, 20404, "The requested resource was not found")
-                return 200, message
+                return 200, found
             return 404, twilio_error(404, 20404, "The requested resource was not found")
 
         def _authenticated(self, account_sid: str) -> TwilioAccount | None:
@@ -323,7 +323,7 @@ def twilio_double() -> Iterator[TwilioDouble]:
                 return 400, twilio_error(400, refusal, f"The 'To' number {to} was refused.")
             now = datetime.now(UTC)
             sid = new_sid("SM")
-            message = {
+            message: dict[str, Any] = {
                 "account_sid": account.sid,
                 "api_version": API_VERSION,
                 "body": body,
