@@ -1,18 +1,21 @@
-"""The Twilio double signs its status callbacks exactly as Twilio does: twilio's own
-RequestValidator accepts them, and rejects them once anything is changed."""
+"""The Twilio double signs its status callbacks exactly as Twilio does (twilio's own
+RequestValidator accepts them, and rejects them once anything is changed), and lists
+messages as Twilio does, within the account that made them."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from sms.gateway import Sms, TwilioCredentials, send_sms
+from sms.gateway import Sms, TwilioCredentials, send_sms, twilio_client
 from tests.support.twilio_double import TwilioDouble, signature
 
 
@@ -97,3 +100,26 @@ def test_a_callback_signed_with_another_token_is_refused(twilio: TwilioDouble) -
         )
         assert twilio.status_callback(sent.sid, "delivered") == 403
     assert received[0]["valid"] is False
+
+
+def test_messages_list_by_date_sent_and_stay_in_their_account(twilio: TwilioDouble) -> None:
+    account, other = twilio.add_account(), twilio.add_account()
+    credentials = TwilioCredentials(account.sid, account.sid, account.auth_token)
+    text = Sms(to="+14155550123", body="Hi", from_number="+14155550100", status_callback="")
+    queued, delivered = send_sms(credentials, text), send_sms(credentials, text)
+    twilio.messages[delivered.sid]["status"] = "delivered"
+    twilio.messages[delivered.sid]["date_sent"] = twilio.messages[delivered.sid]["date_created"]
+    client = twilio_client(credentials)
+
+    today = client.messages.list(to="+14155550123", date_sent_after=datetime.now(UTC))
+
+    assert [m.sid for m in today] == [delivered.sid]  # a queued message has no date_sent yet
+    assert {m.sid for m in client.messages.list(to="+14155550123")} == {queued.sid, delivered.sid}
+    assert client.messages.list(to="+14155550199") == []
+    stranger = twilio_client(TwilioCredentials(other.sid, other.sid, other.auth_token))
+    try:
+        stranger.messages(queued.sid).fetch()
+    except TwilioRestException as error:
+        assert error.status == 404
+    else:
+        raise AssertionError("another account fetched the message")
