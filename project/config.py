@@ -6,6 +6,8 @@ and tests can call it with a plain dict.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import socket
 from collections.abc import Mapping
@@ -70,6 +72,35 @@ def refuse_unsafe_production(environ: Mapping[str, str], *, profile: str) -> Non
             "or unset it to allow only scrapes from the loopback address."
         )
     refuse_plaintext_database(environ, profile=profile)
+    if not environ.get("CRM_FIELD_ENCRYPTION_KEY", "").strip():
+        raise ConfigError(
+            f"CRM_FIELD_ENCRYPTION_KEY is not set; the {profile} profile needs it to encrypt "
+            "credentials at rest: set it to a key made with python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+
+
+def field_encryption_keys(environ: Mapping[str, str], *, secret_key: str) -> list[str]:
+    """The Fernet keys for secrets at rest (CRM_FIELD_ENCRYPTION_KEY, comma-separated: the
+    first encrypts, all decrypt, so a key is rotated by putting the new one first). Unset
+    (development and tests only; strict profiles refuse to start): one key derived from
+    SECRET_KEY. Raises ConfigError naming a key that is not a Fernet key."""
+    keys = [k.strip() for k in environ.get("CRM_FIELD_ENCRYPTION_KEY", "").split(",") if k.strip()]
+    if not keys:
+        digest = hashlib.sha256(b"crm-field-encryption:" + secret_key.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"CRM_FIELD_ENCRYPTION_KEY's key number {position} is not a Fernet key (32 "
+                "url-safe base64-encoded bytes): make one with python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+    return keys
 
 
 def port_answers(host: str, port: int, *, timeout: float = 0.3) -> bool:

@@ -131,6 +131,7 @@ TENANT_APPS = [
     "mail",
     "crm",
     "outreach",
+    "sms",
     "billing.payments",
     "dashboard",
 ]
@@ -435,3 +436,14 @@ CRM_BACKUP_RETENTION_COUNT = int(env.get("CRM_BACKUP_RETENTION_COUNT", "0"))
 CRM_BACKUP_JOBS = int(env.get("CRM_BACKUP_JOBS", "2"))
 # The directory holding pg_dump, pg_restore (the server's major version); empty: PATH.
 CRM_PG_BIN = env.get("CRM_PG_BIN", "")
+
+# --- SMS (issue 13): Twilio through the official client, secrets encrypted at rest -------
+# Fernet keys for credentials at rest (CRM_FIELD_ENCRYPTION_KEY, comma-separated: the first
+# encrypts, all decrypt). Unset: one derived from SECRET_KEY (dev and test; strict refuse).
+try:
+    CRM_FIELD_ENCRYPTION_KEYS = config.field_encryption_keys(env, secret_key=SECRET_KEY)
+except config.ConfigError as error:
+    raise ImproperlyConfigured(str(error)) from None
+# Where the twilio client sends its calls (tests point it at a loopback double).
+TWILIO_API_BASE = env.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_TIMEOUT_SECONDS = float(env.get("TWILIO_TIMEOUT_SECONDS", "10"))

@@ -8,6 +8,7 @@ from billing import urls as billing_urls
 from crm import urls as crm_urls
 from outreach import urls as outreach_urls
 from project.api import build_api
+from sms import urls as sms_urls
 from tenants import urls as tenants_urls
 
 api = build_api(
@@ -18,7 +19,7 @@ api = build_api(
     "Authenticate with `Authorization: Bearer <API key or access token>`.",
     auth=API_AUTH,
 )
-for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls, billing_urls):
+for app_urls in (tenants_urls, accounts_urls, crm_urls, outreach_urls, billing_urls, sms_urls):
     for prefix, router in app_urls.api_routers:
         api.add_router(prefix, router)
 

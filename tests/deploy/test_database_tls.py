@@ -209,6 +209,7 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-secret-value-0123456789",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CRM_BASE_DOMAIN": "crm.example.com",
+    "CRM_FIELD_ENCRYPTION_KEY": "Z2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM=",
 }
 
 

@@ -274,6 +274,7 @@ def test_a_production_process_behind_pgbouncer_keeps_no_idle_connection() -> Non
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "CRM_BASE_DOMAIN": "crm.example.com",
         "CRM_DATABASE_POOLER": "pgbouncer-session",
+        "CRM_FIELD_ENCRYPTION_KEY": "Z2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM=",
     }
     probe = "import django; django.setup(); from django.conf import settings as s; "
     probe += "print(s.DATABASES['default']['CONN_MAX_AGE'])"

@@ -28,6 +28,7 @@ DATABASE_URL=postgres://crm:secret@db.example.net:5432/crm?sslmode=verify-full
 REDIS_URL=redis://127.0.0.1:6379/0
 CRM_BASE_DOMAIN={DOMAIN}
 CRM_CLIENT_IP_META_KEY=HTTP_X_REAL_IP
+CRM_FIELD_ENCRYPTION_KEY=Z2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM=
 """
 
 

@@ -167,6 +167,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
                 f"DATABASE_URL=postgres://postgres@127.0.0.1:5432/{database}",
                 "REDIS_URL=redis://127.0.0.1:6379/4",
                 f"CRM_BASE_DOMAIN={BASE_DOMAIN}",
+                "CRM_FIELD_ENCRYPTION_KEY=Z2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM=",
                 f"CRM_WEB_BIND=127.0.0.1:{port}",
                 "CRM_WEB_WORKERS=2",
                 f"CRM_CELERY_QUEUE=release-{database}",

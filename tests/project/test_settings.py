@@ -24,6 +24,7 @@ SAFE_PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/crm",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CRM_BASE_DOMAIN": "crm.example.com",
+    "CRM_FIELD_ENCRYPTION_KEY": "Z2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM=",
 }
 
 
