@@ -294,6 +294,7 @@ def test_a_different_env_file_is_refused_and_nothing_changes_until_replace_env(
         (["--env-file", "/nonexistent.env"], "cannot read --env-file"),
         (["--domain", "other.example.test"], "CRM_BASE_DOMAIN=crm.example.test but --domain is"),
         (["--env-file", "WITHOUT_SECRET"], "does not set SECRET_KEY"),
+        (["--env-file", "WITHOUT_FIELD_KEY"], "does not set CRM_FIELD_ENCRYPTION_KEY"),
         (["--root", ""], "--root needs a value"),
     ],
 )
@@ -301,11 +302,14 @@ def test_bad_input_is_a_clear_message_and_no_change(tmp_path: Path, change, mess
     env_file = tmp_path / "production.env"
     env_file.write_text(ENV)
     (tmp_path / "WITHOUT_SECRET").write_text(ENV.replace("SECRET_KEY=", "# SECRET_KEY="))
+    (tmp_path / "WITHOUT_FIELD_KEY").write_text(
+        ENV.replace("CRM_FIELD_ENCRYPTION_KEY=", "# CRM_FIELD_ENCRYPTION_KEY=")
+    )
     options = {"--root": str(tmp_path / "root"), "--domain": DOMAIN, "--ssh-key": KEY,
                "--env-file": str(env_file)}  # fmt: skip
     if change[0] in options and len(change) == 2:
         value = change[1]
-        options[change[0]] = str(tmp_path / value) if value == "WITHOUT_SECRET" else value
+        options[change[0]] = str(tmp_path / value) if value.startswith("WITHOUT_") else value
         extra: list[str] = []
     else:
         extra = change
