@@ -3,6 +3,8 @@ permanent delivery failure may be texted; each gate shown on its own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -12,11 +14,11 @@ from crm.selectors.sms_audience import sms_audience_leads, textable_leads
 from crm.services.leads import create_lead, update_lead
 from crm.services.sms_consent import clear_phone_undeliverable, mark_phone_undeliverable
 
-OPTED_IN = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
+OPTED_IN: dict[str, Any] = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
 
 
 def _audience_emails() -> list[str]:
-    return sorted(textable_leads().values_list("email", flat=True))
+    return sorted(str(email) for email in textable_leads().values_list("email", flat=True))
 
 
 def test_each_gate_of_the_sms_audience(make_workspace) -> None:
@@ -31,7 +33,11 @@ def test_each_gate_of_the_sms_audience(make_workspace) -> None:
         create_lead(actor=None, email="dead@x.example", phone="+12025550103", **OPTED_IN)
         mark_phone_undeliverable(phone="+12025550103", error_code="30006")
         create_lead(
-            actor=None, email="emailed-out@x.example", phone="+12025550104", consent=False, **OPTED_IN
+            actor=None,
+            email="emailed-out@x.example",
+            phone="+12025550104",
+            consent=False,
+            **OPTED_IN,
         )
         Lead.objects.filter(email="emailed-out@x.example").update(unsubscribed_at=timezone.now())
         # A number typed before numbers were validated, never corrected: not E.164.
@@ -69,7 +75,9 @@ def test_undeliverable_marks_every_lead_with_the_number_once_and_can_be_cleared(
         assert (sorted(marked), again) == (sorted([first.pk, second.pk]), [])
         assert _audience_emails() == ["a@x.example"]
         events = list(
-            EventLog.objects.filter(verb__startswith="sms_").order_by("id").values("verb", "changes")
+            EventLog.objects.filter(verb__startswith="sms_")
+            .order_by("id")
+            .values("verb", "changes")
         )
         assert [event["verb"] for event in events] == [
             "sms_undeliverable",

@@ -24,7 +24,9 @@ def test_consent_columns_import_with_their_source_and_time(make_workspace) -> No
 
     assert (result["created_count"], result["error_count"]) == (3, 0)
     with schema_context(fixture.workspace.schema_name):
-        ada, bob, cy = (Lead.objects.get(email=f"{name}@x.example") for name in ("ada", "bob", "cy"))
+        ada, bob, cy = (
+            Lead.objects.get(email=f"{name}@x.example") for name in ("ada", "bob", "cy")
+        )
     assert (ada.phone, ada.sms_consent, ada.sms_consent_source) == (
         "+12025550100",
         "opted_in",

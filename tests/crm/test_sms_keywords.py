@@ -3,6 +3,8 @@ consent, in their workspace only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -12,7 +14,7 @@ from crm.services.leads import create_lead
 from crm.services.sms_consent import InboundKeyword, apply_inbound_keyword
 
 NUMBER = "+12025550100"
-OPTED_IN = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
+OPTED_IN: dict[str, Any] = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
 
 
 def _two_leads_with_the_number() -> list[int]:
@@ -24,7 +26,8 @@ def _two_leads_with_the_number() -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "body", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel!", "END", "quit\n", "¡STOP!"]
+    "body",
+    ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel!", "END", "quit\n", "¡STOP!"],
 )
 def test_an_opt_out_word_opts_every_lead_with_the_number_out(make_workspace, body: str) -> None:
     fixture = make_workspace()
