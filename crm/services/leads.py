@@ -111,7 +111,7 @@ def sms_consent_errors(values: dict[str, Any]) -> list[dict[str, str]]:
 
 def _apply_sms_consent(lead: Lead, *, before: str) -> None:
     """Stamp the time of a change of SMS consent; raise InvalidInput when an opt-in has no
-    source or a source comes without an opt-in. The source of an opt-out lead is kept: it
+    source or consent would go back to unknown. The source of an opt-out lead is kept: it
     is the record of how they once agreed."""
     now = timezone.now()
     if lead.sms_consent == Lead.SmsConsent.UNKNOWN and before != Lead.SmsConsent.UNKNOWN:
@@ -142,6 +142,7 @@ def _apply_sms_consent(lead: Lead, *, before: str) -> None:
 
 
 def _check_sms_source_alone(lead: Lead, changes: dict[str, Any]) -> None:
+    """A source sent for a lead who is not opted in says nothing: InvalidInput."""
     if changes.get("sms_consent_source") and lead.sms_consent != Lead.SmsConsent.OPTED_IN:
         raise InvalidInput(
             details=[

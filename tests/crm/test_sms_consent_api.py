@@ -182,3 +182,19 @@ def test_the_openapi_documents_the_sms_fields(make_workspace) -> None:
         assert {"sms_consent", "sms_consent_source"} <= set(schemas[schema]["properties"])
     list_params = {p["name"] for p in spec["paths"]["/api/v1/leads"]["get"]["parameters"]}
     assert "sms_consent" in list_params
+
+
+def test_the_lead_form_shows_a_bad_number_on_its_field_and_stores_a_good_one(
+    make_workspace,
+) -> None:
+    fixture = make_workspace()
+    page = fixture.signed_in_client()
+
+    bad = page.post("/leads/new/", {"phone": "call me", "status": "new", "source": "api"})
+    good = page.post("/leads/new/", {"phone": "202-555-0143", "status": "new", "source": "api"})
+
+    assert bad.status_code == 422
+    assert "is not a phone number" in bad.content.decode()
+    assert good.status_code == 302
+    with schema_context(fixture.workspace.schema_name):
+        assert list(Lead.objects.values_list("phone", flat=True)) == ["+12025550143"]
