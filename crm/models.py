@@ -139,10 +139,10 @@ class Lead(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # SMS consent is its own: saying yes to email is not saying yes to texts.
     sms_consent = models.CharField(
-        max_length=16, choices=SmsConsent.choices, default=SmsConsent.UNKNOWN
+        "SMS consent", max_length=16, choices=SmsConsent.choices, default=SmsConsent.UNKNOWN
     )
     sms_consent_source = models.CharField(
-        max_length=16, choices=SmsConsentSource.choices, blank=True
+        "SMS consent source", max_length=16, choices=SmsConsentSource.choices, blank=True
     )
     sms_consent_at = models.DateTimeField(null=True, blank=True)  # when they opted in
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)

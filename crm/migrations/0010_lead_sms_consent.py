@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                 ],
                 default="unknown",
                 max_length=16,
+                verbose_name="SMS consent",
             ),
         ),
         migrations.AddField(
@@ -66,6 +67,7 @@ class Migration(migrations.Migration):
                     ("other", "Other"),
                 ],
                 max_length=16,
+                verbose_name="SMS consent source",
             ),
         ),
         migrations.AddField(

@@ -7,6 +7,8 @@ from django_tenants.utils import schema_context
 
 from crm.models import Lead
 from tests.support.clients import api, post
+from tests.support.imports import import_id_of, mapping_form
+from tests.support.imports import upload as page_upload
 from tests.support.leads import upload
 
 HEADER = "email,phone,sms_consent,sms_consent_source\n"
@@ -99,3 +101,19 @@ def test_an_import_into_one_workspace_leaves_the_other_alone(two_workspaces) -> 
         assert Lead.objects.get().sms_consent == "unknown"
     with schema_context(alpha.workspace.schema_name):
         assert Lead.objects.get().sms_consent == "opted_in"
+
+
+def test_the_import_page_guesses_the_consent_columns_and_names_them(make_workspace) -> None:
+    fixture = make_workspace()
+    page = fixture.signed_in_client()
+
+    import_id = import_id_of(page_upload(page, "Phone,SMS consent,SMS consent source\n"))
+    guessed = mapping_form(page, import_id)
+    html = page.get(f"/leads/import/{import_id}/mapping/").content.decode()
+
+    assert [guessed[f"column_{index}"] for index in range(3)] == [
+        "phone",
+        "sms_consent",
+        "sms_consent_source",
+    ]
+    assert '<option value="sms_consent_source">SMS consent source</option>' in html

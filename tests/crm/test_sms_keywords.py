@@ -12,6 +12,7 @@ from crm.models import EventLog, Lead
 from crm.selectors.sms_audience import textable_leads
 from crm.services.leads import create_lead
 from crm.services.sms_consent import InboundKeyword, apply_inbound_keyword
+from tests.support.pages import page_text
 
 NUMBER = "+12025550100"
 OPTED_IN: dict[str, Any] = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
@@ -125,3 +126,15 @@ def test_a_stop_in_one_workspace_never_opts_out_the_number_in_another(two_worksp
         assert Lead.objects.get().sms_consent == "opted_in"
         assert not EventLog.objects.filter(verb="sms_opted_out").exists()
         assert apply_inbound_keyword(phone=NUMBER, body="HELP").reply.startswith("Beta Courses:")
+
+
+def test_the_lead_timeline_says_the_lead_texted_stop(make_workspace) -> None:
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        [lead_id, _] = _two_leads_with_the_number()
+        apply_inbound_keyword(phone=NUMBER, body="stop")
+
+    text = page_text(fixture.signed_in_client().get(f"/leads/{lead_id}/"))
+
+    assert "Opted out of texts" in text
+    assert "Via text STOP" in text
