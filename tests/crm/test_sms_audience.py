@@ -13,6 +13,7 @@ from crm.selectors.leads import LeadFilter
 from crm.selectors.sms_audience import sms_audience_leads, textable_leads
 from crm.services.leads import create_lead, update_lead
 from crm.services.sms_consent import clear_phone_undeliverable, mark_phone_undeliverable
+from tests.support.pages import page_text
 
 OPTED_IN: dict[str, Any] = {"sms_consent": "opted_in", "sms_consent_source": "web_form"}
 
@@ -113,3 +114,19 @@ def test_a_mark_in_one_workspace_leaves_the_same_number_in_another_textable(
         assert _audience_emails() == []
     with schema_context(beta.workspace.schema_name):
         assert _audience_emails() == ["a@x.example"]
+
+
+def test_the_lead_page_says_how_the_lead_agreed_to_texts(make_workspace) -> None:
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        lead = create_lead(actor=None, phone="+12025550100", **OPTED_IN)
+        mark_phone_undeliverable(phone="+12025550100", error_code="30006")
+        unknown = create_lead(actor=None, phone="+12025550101")
+    page = fixture.signed_in_client()
+
+    agreed = page_text(page.get(f"/leads/{lead.pk}/"))
+    never_asked = page_text(page.get(f"/leads/{unknown.pk}/"))
+
+    assert "Texts Opted in (web form), since" in agreed
+    assert "the number cannot receive texts" in agreed
+    assert "Texts Not asked" in never_asked
