@@ -29,7 +29,7 @@ def make_csv() -> str:
                 first,
                 f"Surname{rng.randint(0, 9999)}",
                 f"{first.lower()}.{i}@x.example",
-                f"+1 555 {i:07d}",
+                f"+1 202 555 {i % 10000:04d}",  # valid US numbers (phonenumbers checks)
                 rng.choice(["Acme", "Globex", "Initech", ""]),
                 rng.choice(["ads", "web_form", "referral"]),
                 ";".join(rng.sample(["vip", "webinar", "cold", "podcast"], k=2)),

@@ -15,3 +15,9 @@ class RecordEvent(StrEnum):
     UPDATED = "updated"
     DELETED = "deleted"
     REORDERED = "reordered"
+    # SMS consent changed by the lead themselves (a keyword text), and the provider's verdict
+    # on a number; a person's change through the API or the app is an UPDATED like any other.
+    SMS_OPTED_OUT = "sms_opted_out"
+    SMS_OPTED_IN = "sms_opted_in"
+    SMS_UNDELIVERABLE = "sms_undeliverable"
+    SMS_DELIVERABLE = "sms_deliverable"

@@ -95,6 +95,23 @@ class Lead(models.Model):
         CUSTOMER = "customer", "Customer"
         LOST = "lost", "Lost"
 
+    class SmsConsent(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        OPTED_IN = "opted_in", "Opted in"
+        OPTED_OUT = "opted_out", "Opted out"
+
+    class SmsConsentSource(models.TextChoices):
+        """How a lead said yes to texts (carriers and the TCPA ask for it to be kept)."""
+
+        WEB_FORM = "web_form", "Web form"
+        CHECKOUT = "checkout", "Checkout"
+        IMPORT = "import", "Import"
+        API = "api", "API"
+        KEYWORD = "keyword", "Texted START"
+        WRITTEN = "written", "In writing"
+        VERBAL = "verbal", "Verbally"
+        OTHER = "other", "Other"
+
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     # NULL, not "", for phone-only leads: the unique index on lower(email) ignores NULLs.
@@ -120,6 +137,17 @@ class Lead(models.Model):
     consent = models.BooleanField(default=False)
     consent_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # SMS consent is its own: saying yes to email is not saying yes to texts.
+    sms_consent = models.CharField(
+        "SMS consent", max_length=16, choices=SmsConsent.choices, default=SmsConsent.UNKNOWN
+    )
+    sms_consent_source = models.CharField(
+        "SMS consent source", max_length=16, choices=SmsConsentSource.choices, blank=True
+    )
+    sms_consent_at = models.DateTimeField(null=True, blank=True)  # when they opted in
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Set when the provider reports the number permanently undeliverable (landline, invalid).
+    sms_undeliverable_at = models.DateTimeField(null=True, blank=True)
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -131,6 +159,16 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=(Q(email__isnull=False) & ~Q(email="")) | ~Q(phone=""),
                 name="crm_lead_email_or_phone",
+            ),
+            # Opted in means a source and a time; opted out, a time.
+            models.CheckConstraint(
+                condition=~Q(sms_consent="opted_in")
+                | (~Q(sms_consent_source="") & Q(sms_consent_at__isnull=False)),
+                name="crm_lead_sms_opt_in_has_source",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sms_consent="opted_out") | Q(sms_opted_out_at__isnull=False),
+                name="crm_lead_sms_opt_out_has_time",
             ),
         ]
         indexes = [
@@ -148,6 +186,9 @@ class Lead(models.Model):
             models.Index(fields=["last_contacted_at", "id"], name="crm_lead_contacted_idx"),
             # The pipeline board's counts per stage for one owner, as an index-only scan.
             models.Index(fields=["owner", "stage"], name="crm_lead_owner_stage_idx"),
+            # The SMS audience and the STOP keyword look leads up by consent and by number.
+            models.Index(fields=["sms_consent", "id"], name="crm_lead_sms_consent_idx"),
+            models.Index(fields=["phone"], name="crm_lead_phone_idx"),
             GinIndex(fields=["tags"], name="crm_lead_tags_gin"),
             # Custom field filters are containment (custom_fields @> {"key": value}).
             GinIndex(

@@ -305,6 +305,10 @@ RATELIMIT_IP_META_KEY = env.get("CRM_CLIENT_IP_META_KEY") or None
 # Imports up to this many rows run in the request; larger ones in a worker, with progress.
 CRM_IMPORT_SYNC_MAX_ROWS = int(env.get("CRM_IMPORT_SYNC_MAX_ROWS", "2000"))
 
+# SMS (issue 13): the region a phone number written without its country code is read in
+# (an ISO 3166 code such as "US" or "GB"); every stored number is E.164.
+CRM_DEFAULT_PHONE_REGION = env.get("CRM_DEFAULT_PHONE_REGION", "US").strip().upper()
+
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

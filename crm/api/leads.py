@@ -39,6 +39,20 @@ LEAD_EXAMPLE: dict[str, Any] = {
 }
 
 
+SMS_CONSENT_DOC = (
+    "SMS consent, separate from email: unknown, opted_in or opted_out. Opting in needs "
+    "sms_consent_source; a lead who texts STOP is opted out."
+)
+SMS_SOURCE_DOC = (
+    f"How the lead agreed to texts: one of {', '.join(Lead.SmsConsentSource.values)} "
+    "(empty while never opted in)."
+)
+SmsConsentIn = Annotated[str, StringConstraints(max_length=16), Field(description=SMS_CONSENT_DOC)]
+SmsSourceIn = Annotated[str, StringConstraints(max_length=16), Field(description=SMS_SOURCE_DOC)]
+PHONE_DOC = "Any common format; stored in E.164. Without a country code: the workspace's region."
+PhoneIn = Annotated[str, StringConstraints(max_length=40), Field(description=PHONE_DOC)]
+
+
 class LeadOut(Schema):
     id: int
     first_name: str
@@ -57,6 +71,13 @@ class LeadOut(Schema):
     consent: bool
     consent_at: datetime | None
     unsubscribed_at: datetime | None
+    sms_consent: str = Field(description=SMS_CONSENT_DOC)
+    sms_consent_source: str = Field(description=SMS_SOURCE_DOC)
+    sms_consent_at: datetime | None = Field(description="When the lead last opted in to texts.")
+    sms_opted_out_at: datetime | None = Field(description="When the lead last opted out.")
+    sms_undeliverable_at: datetime | None = Field(
+        description="When the provider reported the number permanently undeliverable."
+    )
     last_contacted_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -81,7 +102,7 @@ class LeadIn(Schema):
     first_name: Annotated[str, StringConstraints(max_length=100)] = ""
     last_name: Annotated[str, StringConstraints(max_length=100)] = ""
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+    phone: PhoneIn = ""
     company: Annotated[str, StringConstraints(max_length=200)] = ""
     source: Annotated[str, StringConstraints(max_length=16)] = Lead.Source.API
     source_detail: Annotated[str, StringConstraints(max_length=200)] = ""
@@ -92,6 +113,8 @@ class LeadIn(Schema):
     stage: int | None = None
     status: Annotated[str, StringConstraints(max_length=16)] = Lead.Status.NEW
     consent: bool = False
+    sms_consent: SmsConsentIn = Lead.SmsConsent.UNKNOWN
+    sms_consent_source: SmsSourceIn = ""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LEAD_EXAMPLE]})
 
@@ -100,7 +123,7 @@ class LeadPatch(Schema):
     first_name: Omittable[Annotated[str, StringConstraints(max_length=100)]] = None
     last_name: Omittable[Annotated[str, StringConstraints(max_length=100)]] = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Omittable[Annotated[str, StringConstraints(max_length=40)]] = None
+    phone: Omittable[PhoneIn] = None
     company: Omittable[Annotated[str, StringConstraints(max_length=200)]] = None
     source: Omittable[Annotated[str, StringConstraints(max_length=16)]] = None
     source_detail: Omittable[Annotated[str, StringConstraints(max_length=200)]] = None
@@ -111,6 +134,8 @@ class LeadPatch(Schema):
     stage: int | None = None
     status: Omittable[Annotated[str, StringConstraints(max_length=16)]] = None
     consent: Omittable[bool] = None
+    sms_consent: Omittable[SmsConsentIn] = None
+    sms_consent_source: Omittable[SmsSourceIn] = None
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"status": "qualified"}]}
@@ -130,6 +155,9 @@ class LeadFilterIn(Schema):
     updated_after: StorableDatetime | None = None
     updated_before: StorableDatetime | None = None
     has_email: bool | None = None
+    sms_consent: Annotated[str, StringConstraints(max_length=16)] | None = Field(
+        None, description="unknown, opted_in or opted_out."
+    )
     q: str | None = None
     model_config = ConfigDict(extra="forbid")
 

@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "source_detail": "source detail",
     "notes": "notes",
     "consent": "consent",
+    "sms_consent": "SMS consent",
 }
 # How an unsubscribe arrived, as outreach records it in the event's `via`.
 UNSUBSCRIBED_VIA = {

@@ -66,6 +66,10 @@ class TimelineEntry:
 
 
 EVENT_SUMMARIES = {
+    "sms_opted_out": "Opted out of texts",
+    "sms_opted_in": "Opted in to texts",
+    "sms_undeliverable": "Phone number marked undeliverable for texts",
+    "sms_deliverable": "Phone number cleared for texts again",
     "unsubscribed": "Unsubscribed from marketing email",
     "resubscribed": "Subscribed to marketing email again",
     "suppressed": "Put on the do-not-email list",

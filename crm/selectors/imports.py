@@ -43,9 +43,14 @@ def _normalised(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
 
 
+def _label(verbose_name: str) -> str:
+    """ "first name" -> "First name", keeping an acronym the model spells ("SMS consent")."""
+    return verbose_name[:1].upper() + verbose_name[1:]
+
+
 def field_choices() -> list[tuple[str, str]]:
     """Every target a column can have: the lead fields, then the workspace's custom fields."""
-    choices = [(name, str(model_field(name).verbose_name).capitalize()) for name in IMPORTABLE]
+    choices = [(name, _label(str(model_field(name).verbose_name))) for name in IMPORTABLE]
     choices = [
         (name, "Custom fields (a JSON object)" if name == "custom_fields" else label)
         for name, label in choices

@@ -41,6 +41,7 @@ class LeadFilter:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     has_email: bool | None = None
+    sms_consent: str | None = None
     q: str | None = None
     custom_fields: dict[str, Any] | None = None  # each key equal to its value
 
@@ -67,6 +68,8 @@ def filter_leads(criteria: LeadFilter) -> QuerySet[Lead]:
         leads = leads.filter(updated_at__lt=criteria.updated_before)
     if criteria.has_email is not None:
         leads = leads.filter(email__isnull=not criteria.has_email)
+    if criteria.sms_consent:
+        leads = leads.filter(sms_consent=criteria.sms_consent)
     if criteria.custom_fields:
         leads = leads.filter(custom_fields__contains=criteria.custom_fields)
     if criteria.q and criteria.q.strip():

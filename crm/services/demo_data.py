@@ -180,7 +180,7 @@ def seed_demo_crm(*, owner: User, members: list[User]) -> int:
                 first_name=first,
                 last_name=last,
                 email=f"{first.lower()}.{last.lower()}.{index}@demo-leads.example",
-                phone=f"+1 555 01{index % 100:02d}" if rng.random() < 0.4 else "",
+                phone=f"+1202555{100 + index % 100:04d}" if rng.random() < 0.4 else "",
                 company=rng.choice(COMPANIES),
                 source=rng.choices(
                     ["web_form", "import", "api", "referral", "social", "ads", "other"],

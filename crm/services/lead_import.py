@@ -42,6 +42,20 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024  # the largest file the API and the app acce
 COPY_COLUMNS = IMPORTABLE
 COPY_DEFAULTS = {name: model_field(name).get_default() for name in COPY_COLUMNS}
 
+SMS_CONSENT_COLUMNS = ("sms_consent", "sms_consent_source")
+# A file's opted_in or opted_out changes a lead (stamping the time when the state changes);
+# an empty or `unknown` cell keeps what the lead had, so an import never forgets an opt-out.
+SMS_CONSENT_UPDATES = [
+    "sms_consent = CASE WHEN EXCLUDED.sms_consent = 'unknown' THEN crm_lead.sms_consent"
+    " ELSE EXCLUDED.sms_consent END",
+    "sms_consent_source = CASE WHEN EXCLUDED.sms_consent = 'opted_in'"
+    " THEN EXCLUDED.sms_consent_source ELSE crm_lead.sms_consent_source END",
+    "sms_consent_at = CASE WHEN EXCLUDED.sms_consent = 'opted_in'"
+    " AND crm_lead.sms_consent <> 'opted_in' THEN %(now)s ELSE crm_lead.sms_consent_at END",
+    "sms_opted_out_at = CASE WHEN EXCLUDED.sms_consent = 'opted_out'"
+    " AND crm_lead.sms_consent <> 'opted_out' THEN %(now)s ELSE crm_lead.sms_opted_out_at END",
+]
+
 IMPORT_JOB = "crm.import_leads"  # crm.tasks.import_leads, queued by name
 
 
@@ -84,8 +98,15 @@ def write_rows(
         updates = [
             f"{name} = EXCLUDED.{name}"
             for name in COPY_COLUMNS
-            if name in mapped and name not in ("email", "custom_fields")
+            if name in mapped and name not in ("email", "custom_fields", *SMS_CONSENT_COLUMNS)
         ]
+        if "sms_consent" in mapped:
+            updates += SMS_CONSENT_UPDATES
+        if "phone" in mapped:  # a new number's delivery record starts clean (as update_lead)
+            updates.append(
+                "sms_undeliverable_at = CASE WHEN EXCLUDED.phone IS DISTINCT FROM crm_lead.phone"
+                " THEN NULL ELSE crm_lead.sms_undeliverable_at END"
+            )
         if "custom_fields" in mapped or any(m.startswith("custom_fields.") for m in mapped):
             updates.append("custom_fields = crm_lead.custom_fields || EXCLUDED.custom_fields")
         if on_duplicate == LeadImport.OnDuplicate.UPDATE and updates:
@@ -96,8 +117,13 @@ def write_rows(
         cursor.execute(
             f"""
             WITH upserted AS (
-                INSERT INTO crm_lead ({columns}, created_at, updated_at, consent_at)
-                SELECT {columns}, %(now)s, %(now)s, CASE WHEN consent THEN %(now)s END
+                INSERT INTO crm_lead (
+                    {columns}, created_at, updated_at, consent_at, sms_consent_at,
+                    sms_opted_out_at
+                )
+                SELECT {columns}, %(now)s, %(now)s, CASE WHEN consent THEN %(now)s END,
+                       CASE WHEN sms_consent = 'opted_in' THEN %(now)s::timestamptz END,
+                       CASE WHEN sms_consent = 'opted_out' THEN %(now)s::timestamptz END
                 FROM lead_import_rows
                 ON CONFLICT ((lower((email)::text))) {conflict}
                 RETURNING id, (xmax = 0) AS inserted

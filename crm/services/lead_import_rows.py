@@ -25,6 +25,7 @@ from django.db import models
 
 from crm.lead_fields import IMPORTABLE, model_field
 from crm.models import CustomFieldDefinition, Lead
+from crm.phone_numbers import UnusablePhoneNumber, normalise_phone
 from crm.selectors.export import restore_neutralised
 from crm.services.leads import MAX_TAGS, custom_field_definitions, custom_field_errors
 from project.errors import InvalidInput, field_error
@@ -112,6 +113,20 @@ def _email(name: str, limit: int) -> CellReader:
     return read
 
 
+def _phone(name: str, limit: int) -> CellReader:
+    def read(cell: str, problems: list[str]) -> str:
+        if len(cell) > limit:
+            problems.append(f"{name}: at most {limit} characters, this one has {len(cell)}")
+            return cell
+        try:
+            return normalise_phone(cell)  # the API's own check, stored as E.164
+        except UnusablePhoneNumber as error:
+            problems.append(f"{name}: {error}")
+            return cell
+
+    return read
+
+
 def _choice(name: str, choices: list[str]) -> CellReader:
     def read(cell: str, problems: list[str]) -> str | None:
         word = cell.lower()
@@ -167,6 +182,8 @@ def _reader_for(name: str) -> CellReader:
     kind = model_field(name)
     if isinstance(kind, models.EmailField):
         return _email(name, kind.max_length or 254)
+    if name == "phone":
+        return _phone(name, kind.max_length or 40)
     if kind.choices:
         return _choice(name, [str(value) for value, _ in kind.flatchoices])
     if isinstance(kind, models.BooleanField):
@@ -291,6 +308,7 @@ def _check_row(
             values[target] = value
     if not values.get("email") and not values.get("phone"):
         problems.append("email or phone: give at least one")
+    problems += _sms_consent_problems(values)
     custom |= _typed_custom(custom_cells, definitions)
     problems += [
         f"{error['field']}: {error['message']}"
@@ -300,6 +318,20 @@ def _check_row(
         problems.append("custom_fields: contains a NUL character, which cannot be stored")
     values["custom_fields"] = custom
     return values, problems
+
+
+def _sms_consent_problems(values: dict[str, Any]) -> list[str]:
+    """An opt-in says how the lead agreed; a source alone says nothing. An empty or
+    `unknown` cell leaves a lead's consent as it is (an import never forgets an opt-out)."""
+    opted_in = values.get("sms_consent") == Lead.SmsConsent.OPTED_IN
+    if opted_in and not values.get("sms_consent_source"):
+        return [
+            "sms_consent_source: say how this lead agreed to texts, one of "
+            + ", ".join(Lead.SmsConsentSource.values)
+        ]
+    if values.get("sms_consent_source") and not opted_in:
+        return ["sms_consent_source: a consent source goes with sms_consent opted_in"]
+    return []
 
 
 @dataclass

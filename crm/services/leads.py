@@ -16,6 +16,7 @@ from crm.errors import LeadEmailTaken
 from crm.events import RecordEvent
 from crm.lead_fields import EDITABLE_FIELDS, PLAIN_TEXT_FIELDS
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
+from crm.phone_numbers import UnusablePhoneNumber, normalise_phone
 from crm.selectors.leads import get_lead
 from crm.services.events import diff, record_event, snapshot
 from crm.services.tag_catalogue import forget_unused_tags, remember_tags
@@ -23,6 +24,8 @@ from project.errors import InvalidInput, NotFound, field_error
 from tenants.limits import check_leads
 
 MAX_TAGS = 50
+# Stamped by the service, not sent: written to the event beside the state they go with.
+SMS_CONSENT_TIMES = ("sms_consent_at", "sms_opted_out_at")
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +49,12 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
                         "Enter a valid email address, like you@example.com.",
                     )
                 )
+    if cleaned.get("phone"):
+        try:
+            cleaned["phone"] = normalise_phone(cleaned["phone"])
+        except UnusablePhoneNumber as error:
+            errors.append(field_error("phone", "invalid_phone", str(error)))
+    errors += sms_consent_errors(cleaned)
     if "source" in cleaned and cleaned["source"] not in Lead.Source.values:
         errors.append(
             field_error("source", "invalid_choice", f"Use one of: {', '.join(Lead.Source.values)}.")
@@ -80,6 +89,70 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise InvalidInput(details=errors)
     return cleaned
+
+
+SMS_CONSENT_SOURCES = ", ".join(Lead.SmsConsentSource.values)
+
+
+def sms_consent_errors(values: dict[str, Any]) -> list[dict[str, str]]:
+    """What is wrong with the SMS consent values given, each as a field error."""
+    errors = []
+    state, source = values.get("sms_consent"), values.get("sms_consent_source")
+    if "sms_consent" in values and state not in Lead.SmsConsent.values:
+        errors.append(field_error("sms_consent", "invalid_choice", "Use opted_in or opted_out."))
+    if source and source not in Lead.SmsConsentSource.values:
+        errors.append(
+            field_error(
+                "sms_consent_source", "invalid_choice", f"Use one of: {SMS_CONSENT_SOURCES}."
+            )
+        )
+    return errors
+
+
+def _apply_sms_consent(lead: Lead, *, before: str) -> None:
+    """Stamp the time of a change of SMS consent; raise InvalidInput when an opt-in has no
+    source or consent would go back to unknown. The source of an opt-out lead is kept: it
+    is the record of how they once agreed."""
+    now = timezone.now()
+    if lead.sms_consent == Lead.SmsConsent.UNKNOWN and before != Lead.SmsConsent.UNKNOWN:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "sms_consent",
+                    "consent_not_forgotten",
+                    "Consent once given or refused stays on record: use opted_in or opted_out.",
+                )
+            ]
+        )
+    if lead.sms_consent == Lead.SmsConsent.OPTED_IN:
+        if not lead.sms_consent_source:
+            raise InvalidInput(
+                details=[
+                    field_error(
+                        "sms_consent_source",
+                        "source_required",
+                        f"Say how the lead agreed to texts: one of {SMS_CONSENT_SOURCES}.",
+                    )
+                ]
+            )
+        if before != Lead.SmsConsent.OPTED_IN:
+            lead.sms_consent_at = now
+    elif lead.sms_consent == Lead.SmsConsent.OPTED_OUT and before != Lead.SmsConsent.OPTED_OUT:
+        lead.sms_opted_out_at = now
+
+
+def _check_sms_source_alone(lead: Lead, changes: dict[str, Any]) -> None:
+    """A source sent for a lead who is not opted in says nothing: InvalidInput."""
+    if changes.get("sms_consent_source") and lead.sms_consent != Lead.SmsConsent.OPTED_IN:
+        raise InvalidInput(
+            details=[
+                field_error(
+                    "sms_consent_source",
+                    "source_without_opt_in",
+                    "A consent source goes with sms_consent opted_in.",
+                )
+            ]
+        )
 
 
 def custom_field_definitions() -> dict[str, CustomFieldDefinition]:
@@ -161,6 +234,8 @@ def create_lead(*, actor: User | None, within_plan: bool = True, **values: Any) 
     lead = Lead(**cleaned)
     if lead.consent:
         lead.consent_at = timezone.now()
+    _check_sms_source_alone(lead, cleaned)
+    _apply_sms_consent(lead, before=Lead.SmsConsent.UNKNOWN)
     _check_identity(lead)
     if within_plan:
         check_leads(adding=1)  # holds the workspace's lead-limit lock until this commits
@@ -190,11 +265,22 @@ def update_lead(*, actor: User | None, lead_id: int, changes: dict[str, Any]) ->
         raise NotFound("No lead with this id.")
     cleaned = _clean(changes)
     fields = [name for name in cleaned if name in EDITABLE_FIELDS]
+    if "sms_consent" in fields:
+        fields += [name for name in SMS_CONSENT_TIMES if name not in fields]
+    new_number = "phone" in fields and cleaned["phone"] != lead.phone
+    if new_number:
+        fields.append("sms_undeliverable_at")
     before = snapshot(lead, fields)
     for name in fields:
-        setattr(lead, name, cleaned[name])
+        if name in cleaned:
+            setattr(lead, name, cleaned[name])
+    if new_number:
+        # A new number has no delivery record yet; the old one's failure does not carry over.
+        lead.sms_undeliverable_at = None
     if "consent" in cleaned and cleaned["consent"] and lead.consent_at is None:
         lead.consent_at = timezone.now()
+    _check_sms_source_alone(lead, cleaned)
+    _apply_sms_consent(lead, before=before.get("sms_consent", lead.sms_consent))
     _check_identity(lead)
     lead.updated_at = timezone.now()
     lead.save()

@@ -130,7 +130,7 @@ def test_campaign_draft_and_audience_preview_excludes_unsubscribed(make_workspac
     fixture = make_workspace()
     client = api(fixture)
     ids = make_leads(client, 3, tags=["launch"])
-    post(client, "/api/v1/leads", {"phone": "+1 555", "tags": ["launch"]})
+    post(client, "/api/v1/leads", {"phone": "+1 202 555 0100", "tags": ["launch"]})
     with schema_context(fixture.workspace.schema_name):
         Lead.objects.filter(pk=ids[0]).update(unsubscribed_at="2026-01-01T00:00:00Z")
 

@@ -48,7 +48,7 @@ def test_cells_that_start_like_a_formula_are_neutralised(two_workspaces) -> None
     assert row["first_name"] == '\'=HYPERLINK("http://evil.example","Click")'
     assert row["last_name"] == "'+1+1"
     assert row["email"] == "'-2+3@x.example"
-    assert row["phone"] == "'+44 20 7946 0000"
+    assert row["phone"] == "'+442079460000"  # stored in E.164
     assert row["company"] == "'@SUM(A1:A9)"
     assert row["tags"] == "'=cmd"
     assert row["notes"] == "'\t=1+1"
@@ -90,7 +90,7 @@ def test_a_neutralised_export_imports_again_as_the_same_values(two_workspaces) -
     assert imported.json()["created_count"] == 1
     with schema_context(beta.workspace.schema_name):
         lead = Lead.objects.get()
-    assert (lead.phone, lead.company, lead.tags) == ("+44 20 7946 0000", "-min", ["=a"])
+    assert (lead.phone, lead.company, lead.tags) == ("+442079460000", "-min", ["=a"])
 
 
 SET_BY_A_PERSON = [
@@ -104,6 +104,8 @@ SET_BY_A_PERSON = [
     "tags",
     "status",
     "consent",
+    "sms_consent",
+    "sms_consent_source",
     "custom_fields",
     "notes",
 ]
@@ -129,6 +131,8 @@ def test_an_export_imports_into_another_workspace_as_the_same_leads(two_workspac
             "tags": ["math", "vip"],
             "status": "qualified",
             "consent": True,
+            "sms_consent": "opted_in",
+            "sms_consent_source": "web_form",
             "custom_fields": {"budget": 1200.5, "starts": "2026-05-01"},
             "notes": "Two\nlines",
         },
@@ -146,3 +150,27 @@ def test_an_export_imports_into_another_workspace_as_the_same_leads(two_workspac
     with schema_context(beta.workspace.schema_name):
         copy = Lead.objects.values(*SET_BY_A_PERSON).get()
     assert copy == original
+
+
+def test_the_export_has_the_sms_consent_columns_in_their_place(make_workspace) -> None:
+    fixture = make_workspace()
+    post(
+        api(fixture),
+        "/api/v1/leads",
+        {"phone": "+1 202 555 0100", "sms_consent": "opted_in", "sms_consent_source": "verbal"},
+    )
+
+    response = api(fixture).get("/api/v1/leads/export")
+    header, line = list(csv.reader(io.StringIO(body_of(response))))
+    row = dict(zip(header, line, strict=True))
+
+    assert header[header.index("unsubscribed_at") + 1 :][:5] == [
+        "sms_consent",
+        "sms_consent_source",
+        "sms_consent_at",
+        "sms_opted_out_at",
+        "sms_undeliverable_at",
+    ]
+    assert (row["sms_consent"], row["sms_consent_source"]) == ("opted_in", "verbal")
+    assert ISO_8601_WITH_OFFSET.match(row["sms_consent_at"])
+    assert (row["sms_opted_out_at"], row["sms_undeliverable_at"]) == ("", "")

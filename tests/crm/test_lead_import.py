@@ -87,7 +87,9 @@ def test_dedupe_by_email_skips_or_updates(make_workspace) -> None:
     fixture = make_workspace()
     client = api(fixture)
     existing = post(
-        client, "/api/v1/leads", {"email": "ADA@x.example", "company": "Old", "phone": "+1"}
+        client,
+        "/api/v1/leads",
+        {"email": "ADA@x.example", "company": "Old", "phone": "+1 202 555 0100"},
     ).json()
 
     skipped = upload(client, GOOD).json()
@@ -99,7 +101,7 @@ def test_dedupe_by_email_skips_or_updates(make_workspace) -> None:
     assert after_skip["company"] == "Old"
     assert (updated["created_count"], updated["updated_count"]) == (0, 2)
     assert after_update["company"] == "Engines"
-    assert after_update["phone"] == "+1"  # not in the file: kept
+    assert after_update["phone"] == "+12025550100"  # not in the file: kept
 
 
 def test_custom_fields_are_validated(make_workspace) -> None:

@@ -19,7 +19,15 @@ HEADER = (
     "custom_fields.budget,custom_fields.starts,custom_fields.plan,custom_fields.paid,"
     "custom_fields.note,custom_fields"
 )
-GOOD_ROW = ["Ada", "Lovelace", "ada@x.example", "+44 1", "Engines", "referral", "Babbage"]
+GOOD_ROW = [
+    "Ada",
+    "Lovelace",
+    "ada@x.example",
+    "+44 20 7946 0001",
+    "Engines",
+    "referral",
+    "Babbage",
+]
 GOOD_ROW += ["math;vip", "qualified", "yes", "1200", "2026-05-01", "gold", "no", "hi", ""]
 
 

@@ -36,7 +36,7 @@ def seeded(make_workspace):
         Lead.objects.create(
             first_name="Phone",
             last_name="Only",
-            phone="+1 555",
+            phone="+1 202 555 0100",
             created_at=start - timedelta(days=1),
         )
     return fixture, qualified

@@ -33,15 +33,15 @@ def _in(fixture, function):
 def test_the_page_shows_the_profile_pipeline_tags_and_timeline(make_workspace) -> None:
     fixture = make_workspace()
     lead_id = _lead(
-        fixture, first_name="Ada", last_name="Lovelace", company="Engines", phone="+44 1",
-        tags=["vip"], source="referral", notes="Met at the webinar.",
+        fixture, first_name="Ada", last_name="Lovelace", company="Engines",
+        phone="+44 20 7946 0001", tags=["vip"], source="referral", notes="Met at the webinar.",
     )  # fmt: skip
 
     response = fixture.signed_in_client().get(f"/leads/{lead_id}/")
     text = page_text(response)
 
     assert response.status_code == 200
-    for shown in ("Ada Lovelace", "Engines", "+44 1", "ada@x.example", "Referral", "vip",
+    for shown in ("Ada Lovelace", "Engines", "+442079460001", "ada@x.example", "Referral", "vip",
                   "Met at the webinar.", "Lead created", "Pipeline", "Open tasks"):  # fmt: skip
         assert shown in text, shown
     assert f'href="/leads/{lead_id}/edit/"' in response.content.decode()

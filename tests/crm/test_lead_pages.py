@@ -24,7 +24,11 @@ def test_the_list_shows_the_total_and_finds_leads_by_search_status_and_tag(
     client = api(fixture)
     post(client, "/api/v1/leads", {"first_name": "Ada", "email": "ada@x.example", "tags": ["vip"]})
     post(client, "/api/v1/leads", {"first_name": "Alan", "email": "alan@x.example"})
-    post(client, "/api/v1/leads", {"first_name": "Grace", "phone": "+1 555", "status": "customer"})
+    post(
+        client,
+        "/api/v1/leads",
+        {"first_name": "Grace", "phone": "+1 202 555 0100", "status": "customer"},
+    )
     page = fixture.signed_in_client()
 
     everyone = page_text(page.get("/leads/"))

@@ -51,7 +51,7 @@ def test_lead_needs_an_email_or_a_phone(make_workspace) -> None:
     client = api(make_workspace())
 
     nothing = post(client, "/api/v1/leads", {"first_name": "Anon"})
-    phone_only = post(client, "/api/v1/leads", {"first_name": "Call", "phone": "+1 555 0100"})
+    phone_only = post(client, "/api/v1/leads", {"first_name": "Call", "phone": "+1 202 555 0100"})
 
     assert nothing.status_code == 422
     assert nothing.json()["error"]["details"][0]["code"] == "email_or_phone_required"

@@ -71,7 +71,7 @@ def test_one_off_emails_respect_suppression_and_need_an_address(make_workspace, 
     fixture = make_workspace()
     client = api(fixture)
     [bounced] = add_leads(fixture.workspace, 1)
-    phone_only = post(client, "/api/v1/leads", {"phone": "+1 555 0100"}).json()["id"]
+    phone_only = post(client, "/api/v1/leads", {"phone": "+1 202 555 0100"}).json()["id"]
     with schema_context(fixture.workspace.schema_name):
         Suppression.objects.create(
             email=f"lead0@{fixture.workspace.slug}.example", reason="hard_bounce"

@@ -107,7 +107,7 @@ def test_the_email_card_says_how_the_lead_stopped_getting_email(make_workspace) 
     subscribed = _lead(fixture)
     unsubscribed = _lead(fixture, email="left@x.example")
     complained = _lead(fixture, email="spam@x.example")
-    phone_only = post(api(fixture), "/api/v1/leads", {"phone": "+1 555"}).json()["id"]
+    phone_only = post(api(fixture), "/api/v1/leads", {"phone": "+1 202 555 0100"}).json()["id"]
     with schema_context(fixture.workspace.schema_name):
         campaign = Campaign.objects.create(name="Spring cohort", subject="s", body_template="b")
         Lead.objects.filter(pk=unsubscribed).update(unsubscribed_at=timezone.now())

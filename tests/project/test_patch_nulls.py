@@ -59,7 +59,9 @@ def test_null_custom_fields_is_422_and_changes_nothing(make_workspace) -> None:
 
 def test_null_still_clears_a_field_that_takes_it(make_workspace) -> None:
     client = api(make_workspace())
-    lead = post(client, "/api/v1/leads", {"email": "a@x.example", "phone": "+1 555 0100"}).json()
+    lead = post(
+        client, "/api/v1/leads", {"email": "a@x.example", "phone": "+1 202 555 0100"}
+    ).json()
     task = post(client, "/api/v1/tasks", {"title": "T", "due_at": "2026-12-01T10:00:00Z"}).json()
 
     lead_answer = patch(client, f"/api/v1/leads/{lead['id']}", {"email": None, "stage": None})
