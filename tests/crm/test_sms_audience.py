@@ -127,6 +127,6 @@ def test_the_lead_page_says_how_the_lead_agreed_to_texts(make_workspace) -> None
     agreed = page_text(page.get(f"/leads/{lead.pk}/"))
     never_asked = page_text(page.get(f"/leads/{unknown.pk}/"))
 
-    assert "Texts Opted in (web form), since" in agreed
+    assert "SMS consent Opted in (web form), since" in agreed
     assert "the number cannot receive texts" in agreed
-    assert "Texts Not asked" in never_asked
+    assert "SMS consent Not asked" in never_asked

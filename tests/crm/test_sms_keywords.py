@@ -138,4 +138,4 @@ def test_the_lead_timeline_says_the_lead_texted_stop(make_workspace) -> None:
 
     assert "Opted out of texts" in text
     assert "Via text STOP" in text
-    assert "Texts Opted out on" in text
+    assert "SMS consent Opted out on" in text
