@@ -21,26 +21,12 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_be
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crm_setup import ROOT, machine, prepare_django
 
+from tests.support.migrations import additive_migration
+
 WORKSPACES = int(os.environ.get("BENCH_WORKSPACES", "1000"))
 BASELINE_SAMPLE = int(os.environ.get("BENCH_BASELINE_SAMPLE", "40"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "2"))
-PROBE = """from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    dependencies = [("payments", "{last}")]
-    operations = [
-        migrations.AddField(
-            model_name="payment",
-            name="bench_note",
-            field=models.CharField(max_length=40, null=True, blank=True),
-        ),
-        migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(fields=["bench_note"], name="payments_bench_note_idx"),
-        ),
-    ]
-"""
+PROBE = additive_migration("bench_note")
 
 
 def make_workspaces(count: int) -> float:

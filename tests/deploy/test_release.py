@@ -23,29 +23,14 @@ import httpx
 import psycopg
 import pytest
 
+from tests.support.migrations import additive_migration
 from tests.support.servers import ROOT, free_port, gunicorn_app
 
 RELEASE = ROOT / "deploy" / "release"
 ROLLBACK = ROOT / "deploy" / "rollback"
 BASE_DOMAIN = "release.test"
 WORKSPACES = ["north", "south", "east"]
-PROBE = """from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    dependencies = [("payments", "{last}")]
-    operations = [
-        migrations.AddField(
-            model_name="payment",
-            name="release_note",
-            field=models.CharField(max_length=40, null=True, blank=True),
-        ),
-        migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(fields=["release_note"], name="payments_release_note_idx"),
-        ),
-    ]
-"""
+PROBE = additive_migration("release_note")
 BROKEN = """from django.db import migrations
 
 

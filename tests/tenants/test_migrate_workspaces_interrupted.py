@@ -18,26 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.migrations import additive_migration
 from tests.support.servers import ROOT
 
 WORKSPACES = 40
-PROBE = """from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    dependencies = [("payments", "{last}")]
-    operations = [
-        migrations.AddField(
-            model_name="payment",
-            name="interrupt_note",
-            field=models.CharField(max_length=40, null=True, blank=True),
-        ),
-        migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(fields=["interrupt_note"], name="payments_interrupt_note_idx"),
-        ),
-    ]
-"""
+PROBE = additive_migration("interrupt_note")
 MAKE_WORKSPACES = """
 from tenants.models import Workspace
 from tenants.services.template import clone_template
