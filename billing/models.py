@@ -41,6 +41,9 @@ class Plan(models.Model):
     monthly_email_limit: models.PositiveIntegerField[int | None, int | None] = (
         models.PositiveIntegerField(null=True, blank=True)
     )
+    monthly_sms_segment_limit: models.PositiveIntegerField[int | None, int | None] = (
+        models.PositiveIntegerField(null=True, blank=True)
+    )
     trial_days: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
         default=0
     )

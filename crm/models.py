@@ -148,6 +148,9 @@ class Lead(models.Model):
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)
     # Set when the provider reports the number permanently undeliverable (landline, invalid).
     sms_undeliverable_at = models.DateTimeField(null=True, blank=True)
+    # The lead's own IANA zone when known; texts keep to quiet hours in it (else the zone of
+    # the number's region, else the workspace's).
+    time_zone = models.CharField(max_length=64, blank=True, db_default="")
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -318,6 +321,14 @@ class Message(models.Model):
     # The outcome of outbound email as a person reads it (campaigns and one-off emails to a
     # lead); the sending engine's own state of each attempt lives with it, in outreach.
     to_email = models.CharField(max_length=254, blank=True)  # the address it went to
+    to_phone = models.CharField(
+        max_length=16, blank=True, db_default=""
+    )  # the number a text went to (E.164)
+    segments = models.PositiveSmallIntegerField(
+        default=0, db_default=0
+    )  # a text's billed parts, as sent
+    # The zone a campaign text keeps quiet hours in, chosen when the audience was frozen.
+    time_zone = models.CharField(max_length=64, blank=True, db_default="")
     error_code = models.PositiveIntegerField(default=0)  # Postmark's ErrorCode when refused
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

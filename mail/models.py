@@ -36,6 +36,7 @@ class PendingSend(models.Model):
     as the campaign's own change."""
 
     DIRECT = 0  # campaign_id of a workspace's one-off emails
+    DIRECT_SMS = -1  # ... and of its one-off texts
 
     class State(models.TextChoices):
         SCHEDULED = "scheduled", "Waiting for its time"
@@ -62,13 +63,16 @@ class PendingSend(models.Model):
 
 
 class EmailUsage(models.Model):
-    """How many emails the workspace queued in one calendar month (UTC), against its plan's
-    monthly email limit. One row per month in the workspace's schema; written in the same
-    transaction that freezes a campaign's audience or queues a one-off email (tenants.limits),
-    so the count read for the next check already includes them."""
+    """How many emails (and SMS segments) the workspace queued in one calendar month (UTC),
+    against its plan's monthly limits. One row per month in the workspace's schema; written
+    in the same transaction that freezes a campaign's audience or queues a one-off message
+    (tenants.limits), so the count read for the next check already includes them."""
 
     month = models.DateField(unique=True)  # the first day of the month
     emails = models.BigIntegerField(default=0)
+    sms_segments = models.BigIntegerField(
+        default=0, db_default=0
+    )  # texts' segments, against the SMS limit
 
     class Meta:
         ordering = ["-month"]

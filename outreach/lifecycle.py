@@ -193,10 +193,17 @@ def keep_pending(campaign: Campaign, pending: Pending, *, now: datetime | None =
         _write_pending(campaign.pk, state=PendingSend.State.ACTIVE, due_at=now, heartbeat_at=now)
 
 
-def keep_direct_pending() -> None:
-    """One-off emails are waiting: the sweep keeps their sender going."""
+def keep_direct_pending(channel: str = "email") -> None:
+    """One-off emails (or texts) are waiting: the sweep keeps their sender going."""
     now = timezone.now()
-    _write_pending(PendingSend.DIRECT, state=PendingSend.State.ACTIVE, due_at=now, heartbeat_at=now)
+    _write_pending(
+        direct_pending_id(channel), state=PendingSend.State.ACTIVE, due_at=now, heartbeat_at=now
+    )
+
+
+def direct_pending_id(channel: str) -> int:
+    """The PendingSend campaign_id of a workspace's one-off messages of a channel."""
+    return PendingSend.DIRECT_SMS if channel == "sms" else PendingSend.DIRECT
 
 
 def drop_pending(campaign_id: int) -> None:

@@ -45,6 +45,10 @@ class Campaign(models.Model):
     complained_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     suppressed_count = models.PositiveIntegerField(default=0)
+    # SMS: replies to the campaign's texts (opt-outs count in unsubscribed_count) and the
+    # segments its texts took, as Twilio billed them.
+    replied_count = models.PositiveIntegerField(default=0, db_default=0)
+    segments_used = models.PositiveIntegerField(default=0, db_default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import structlog
 
-from outreach.delivery.start import DELIVER_DIRECT_JOB, DELIVER_JOB, START_JOB
+from outreach.delivery.start import (
+    DELIVER_DIRECT_JOB,
+    DELIVER_DIRECT_SMS_JOB,
+    DELIVER_JOB,
+    START_JOB,
+)
 from project.celery import app
 from tenants.schemas import require_workspace_schema
 
@@ -52,6 +57,18 @@ def deliver_direct_messages_job() -> str:
     run = deliver(campaign_id=None)
     if run.outcome == "handover":
         deliver_direct_messages_job.delay()
+    return run.outcome
+
+
+@app.task(name=DELIVER_DIRECT_SMS_JOB, acks_late=True)
+def deliver_direct_sms_job() -> str:
+    """Send the workspace's queued one-off texts."""
+    from outreach.delivery import deliver
+
+    require_workspace_schema()
+    run = deliver(campaign_id=None, channel="sms")
+    if run.outcome == "handover":
+        deliver_direct_sms_job.delay()
     return run.outcome
 
 

@@ -308,6 +308,10 @@ CRM_IMPORT_SYNC_MAX_ROWS = int(env.get("CRM_IMPORT_SYNC_MAX_ROWS", "2000"))
 # SMS (issue 13): the region a phone number written without its country code is read in
 # (an ISO 3166 code such as "US" or "GB"); every stored number is E.164.
 CRM_DEFAULT_PHONE_REGION = env.get("CRM_DEFAULT_PHONE_REGION", "US").strip().upper()
+# A campaign texts a lead only between these hours of the lead's own day (24-hour clock,
+# start included, end excluded); texts due outside them wait for the next morning.
+CRM_SMS_SENDING_FROM_HOUR = int(env.get("CRM_SMS_SENDING_FROM_HOUR", "8"))
+CRM_SMS_SENDING_UNTIL_HOUR = int(env.get("CRM_SMS_SENDING_UNTIL_HOUR", "21"))
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -28,6 +28,8 @@ class SmsAccount(models.Model):
     messaging_service_sid = models.CharField(max_length=34, blank=True)
     send_rate = models.PositiveIntegerField(default=1)  # messages per second
     friendly_name = models.CharField(max_length=200, blank=True)  # as Twilio names the account
+    # What a lead who texts HELP gets back; empty: a default naming the workspace.
+    help_text = models.CharField(max_length=320, blank=True, db_default="")
     verified_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -60,3 +62,17 @@ class SmsAccount(models.Model):
     @property
     def api_key_secret(self) -> str:
         return decrypt(self.api_key_secret_encrypted) if self.api_key_secret_encrypted else ""
+
+
+class TwilioEvent(models.Model):
+    """A status callback or inbound message already applied: Twilio retries a callback it
+    got no answer to, and the same one again is acknowledged, not applied twice. The key is
+    the message SID with the status it reports (inbound: the SID alone)."""
+
+    key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16)  # status | inbound
+    message_id = models.BigIntegerField(null=True, blank=True)  # crm.Message, when one matched
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

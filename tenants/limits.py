@@ -40,13 +40,29 @@ class Limit(StrEnum):
     SEATS = "seats"
     LEADS = "leads"
     EMAILS = "emails"
+    SMS_SEGMENTS = "sms_segments"
 
 
 # First key of pg_advisory_xact_lock(int, int); the second is the workspace's id. The
 # two-key space never meets the one-key locks used elsewhere (the template refresh).
-LOCK_KEYS = {Limit.SEATS: 0x4C494D01, Limit.LEADS: 0x4C494D02, Limit.EMAILS: 0x4C494D03}
-NOUNS = {Limit.SEATS: "seats", Limit.LEADS: "leads", Limit.EMAILS: "emails a month"}
-NOUN = {Limit.SEATS: "seat", Limit.LEADS: "lead", Limit.EMAILS: "email a month"}
+LOCK_KEYS = {
+    Limit.SEATS: 0x4C494D01,
+    Limit.LEADS: 0x4C494D02,
+    Limit.EMAILS: 0x4C494D03,
+    Limit.SMS_SEGMENTS: 0x4C494D04,
+}
+NOUNS = {
+    Limit.SEATS: "seats",
+    Limit.LEADS: "leads",
+    Limit.EMAILS: "emails a month",
+    Limit.SMS_SEGMENTS: "SMS segments a month",
+}
+NOUN = {
+    Limit.SEATS: "seat",
+    Limit.LEADS: "lead",
+    Limit.EMAILS: "email a month",
+    Limit.SMS_SEGMENTS: "SMS segment a month",
+}
 
 
 def _counted(number: int, limit: Limit) -> str:
@@ -82,6 +98,7 @@ def _allowed(workspace: Workspace, limit: Limit) -> int | None:
         Limit.SEATS: workspace.seat_limit,
         Limit.LEADS: workspace.lead_limit,
         Limit.EMAILS: workspace.monthly_email_limit,
+        Limit.SMS_SEGMENTS: workspace.monthly_sms_segment_limit,
     }[limit]
     return None if value is None else int(value)
 
@@ -145,7 +162,7 @@ def emails_sent_this_month() -> int:
 def _refuse(workspace: Workspace, limit: Limit, *, allowed: int, used: int, adding: int) -> None:
     plan = (_plan_name_of(workspace) if _plan_name_of is not None else None) or ""
     plan_words = f"Your {plan} plan" if plan else "Your plan"
-    if limit == Limit.EMAILS:
+    if limit in (Limit.EMAILS, Limit.SMS_SEGMENTS):
         has = f"this workspace has sent {used:,} this month"
         more = "to send more (or wait for the 1st of next month)"
     elif limit == Limit.SEATS:
@@ -241,6 +258,36 @@ def record_emails(*, count: int, month: date | None = None) -> None:
         )
 
 
+def sms_segments_this_month() -> int:
+    """SMS segments this calendar month (UTC): a campaign's estimate when its audience was
+    frozen, put right to what Twilio billed as each text is sent; one-off texts likewise."""
+    row = (
+        EmailUsage.objects.filter(month=this_month()).values_list("sms_segments", flat=True).first()
+    )
+    return int(row or 0)
+
+
+def check_sms_segments(*, adding: Adding) -> None:
+    """Raise PlanLimitReached unless `adding` more SMS segments fit this month's allowance.
+    The caller records them (record_sms_segments) in the same transaction."""
+    _check(Limit.SMS_SEGMENTS, adding=adding, count=sms_segments_this_month)
+
+
+def record_sms_segments(*, count: int, month: date | None = None) -> None:
+    """Add `count` SMS segments (negative: given back, e.g. an estimate put right) to a
+    month's usage, in the caller's transaction; counted for every workspace."""
+    if count == 0:
+        return
+    table = EmailUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS u (month, emails, sms_segments) "  # noqa: S608
+            "VALUES (%s, 0, GREATEST(%s, 0)) "
+            "ON CONFLICT (month) DO UPDATE SET sms_segments = GREATEST(u.sms_segments + %s, 0)",
+            [month or this_month(), count, count],
+        )
+
+
 def check_writable() -> None:
     """Raise WorkspaceReadOnly when the workspace's subscription ended and its grace period
     is over: it may be read and exported, not changed, and it sends nothing."""
@@ -255,6 +302,7 @@ def usage() -> list[LimitUsage]:
         Limit.SEATS: seats_used,
         Limit.LEADS: lead_count,
         Limit.EMAILS: emails_sent_this_month,
+        Limit.SMS_SEGMENTS: sms_segments_this_month,
     }
     return [
         LimitUsage(limit=limit, allowed=_allowed(workspace, limit), used=count())

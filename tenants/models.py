@@ -54,6 +54,9 @@ class Workspace(TenantMixin):
     monthly_email_limit: models.PositiveIntegerField[int | None, int | None] = (
         models.PositiveIntegerField(null=True, blank=True)
     )
+    monthly_sms_segment_limit: models.PositiveIntegerField[int | None, int | None] = (
+        models.PositiveIntegerField(null=True, blank=True)
+    )
     billing_status: models.CharField[str, str] = models.CharField(
         max_length=16, choices=BillingStatus.choices, default=BillingStatus.TRIALING
     )

@@ -46,6 +46,7 @@ BILLING_MIRROR_FIELDS = [
     "seat_limit",
     "lead_limit",
     "monthly_email_limit",
+    "monthly_sms_segment_limit",
     "billing_status",
     "read_only_from",
 ]

@@ -89,6 +89,7 @@ USAGE_LABELS = {
     Limit.SEATS: "Seats (members and pending invitations)",
     Limit.LEADS: "Leads",
     Limit.EMAILS: "Emails this month",
+    Limit.SMS_SEGMENTS: "SMS segments this month",
 }
 
 

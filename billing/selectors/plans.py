@@ -57,6 +57,7 @@ def _offer(plan: Plan) -> PlanOffer:
             _limit(plan.seat_limit, "team seat", "team seats"),
             _limit(plan.lead_limit, "lead", "leads"),
             _limit(plan.monthly_email_limit, "email", "emails", " a month"),
+            _limit(plan.monthly_sms_segment_limit, "SMS segment", "SMS segments", " a month"),
         ],
         trial=f"{plan.trial_days}-day free trial" if plan.trial_days else "",
         is_featured=plan.slug == settings.CRM_TRIAL_PLAN,

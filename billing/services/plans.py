@@ -31,11 +31,12 @@ PLAN_FIELDS = (
     "seat_limit",
     "lead_limit",
     "monthly_email_limit",
+    "monthly_sms_segment_limit",
     "trial_days",
     "is_active",
     "order",
 )
-LIMIT_FIELDS = ("seat_limit", "lead_limit", "monthly_email_limit")
+LIMIT_FIELDS = ("seat_limit", "lead_limit", "monthly_email_limit", "monthly_sms_segment_limit")
 
 
 def _plan_errors(plan: Plan) -> list[dict[str, str]]:
@@ -94,6 +95,7 @@ def save_plan(
                 workspace.seat_limit = target.seat_limit
                 workspace.lead_limit = target.lead_limit
                 workspace.monthly_email_limit = target.monthly_email_limit
+                workspace.monthly_sms_segment_limit = target.monthly_sms_segment_limit
                 # save(): drops each cached host lookup that carries the limits.
                 workspace.save(update_fields=list(LIMIT_FIELDS))
         record_audit_event(

@@ -80,6 +80,7 @@ def move_standing(
     workspace.seat_limit = plan.seat_limit
     workspace.lead_limit = plan.lead_limit
     workspace.monthly_email_limit = plan.monthly_email_limit
+    workspace.monthly_sms_segment_limit = plan.monthly_sms_segment_limit
     workspace.billing_status = status
     workspace.read_only_from = read_only_from
     # save(), not update(): its post_save drops the cached host lookup that carries these.
@@ -88,6 +89,7 @@ def move_standing(
             "seat_limit",
             "lead_limit",
             "monthly_email_limit",
+            "monthly_sms_segment_limit",
             "billing_status",
             "read_only_from",
         ]

@@ -16,8 +16,8 @@ from mail.gateway import (
     broadcast_stream,
     transactional_stream,
 )
-from mail.models import PendingSend
 from outreach.delivery.transports import BATCH_METADATA_KEY, Transport, transport_for
+from outreach.lifecycle import direct_pending_id
 from outreach.mail_templates import CompiledEmail, RenderedEmail, Sender, compiled_for
 from outreach.models import Campaign
 from outreach.selectors.email_settings import sender_of
@@ -48,30 +48,40 @@ class Outgoing:
     identity: SenderIdentity
     campaign: Campaign | None
     compiled: CompiledEmail | None = None
+    direct_channel: str = "email"  # the channel of one-off messages (campaign None)
+
+    @property
+    def channel(self) -> str:
+        return self.campaign.channel if self.campaign is not None else self.direct_channel
 
     @property
     def pending_id(self) -> int:
-        return self.campaign.pk if self.campaign else PendingSend.DIRECT
+        if self.campaign is not None:
+            return self.campaign.pk
+        return direct_pending_id(self.direct_channel)
 
     @property
     def scope_sql(self) -> tuple[str, list[Any]]:
         if self.campaign is not None:
             return "campaign_id = %s", [self.campaign.pk]
-        return "campaign_id IS NULL AND channel = 'email' AND direction = 'outbound'", []
+        return (
+            "campaign_id IS NULL AND channel = %s AND direction = 'outbound'",
+            [self.direct_channel],
+        )
 
     def scope(self) -> Any:
         if self.campaign is not None:
             return Message.objects.filter(campaign_id=self.campaign.pk)
         return Message.objects.filter(
             campaign__isnull=True,
-            channel=Message.Channel.EMAIL,
+            channel=self.direct_channel,
             direction=Message.Direction.OUTBOUND,
         )
 
     @property
     def transport(self) -> Transport:
-        """The channel's way to its provider (one-off emails go by email)."""
-        return transport_for(self.campaign.channel if self.campaign is not None else "email")
+        """The channel's way to its provider."""
+        return transport_for(self.channel)
 
     @property
     def may_claim(self) -> bool:
@@ -127,13 +137,14 @@ class Outgoing:
         )
 
 
-def load_outgoing(campaign_id: int | None) -> Outgoing | None:
-    """The current state of what to deliver; None when the campaign no longer exists."""
+def load_outgoing(campaign_id: int | None, channel: str = "email") -> Outgoing | None:
+    """The current state of what to deliver (a campaign, or the one-off messages of
+    `channel`); None when the campaign no longer exists."""
     workspace = current_workspace()
     sender, _ = sender_of(workspace)
     identity = sending_identity(workspace)
     if campaign_id is None:
-        return Outgoing(workspace, sender, identity, None)
+        return Outgoing(workspace, sender, identity, None, direct_channel=channel)
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return None

@@ -91,10 +91,12 @@ def backoff_seconds(failures: int, retry_after: float | None) -> float:
 def deliver(
     *,
     campaign_id: int | None,
+    channel: str = "email",
     seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryRun:
-    """Deliver a campaign's (or the one-off) queued messages until none are left, the
+    """Deliver a campaign's (or the one-off messages of `channel`) queued messages until none
+    are left, the
     campaign is paused or cancelled, Postmark refuses the calls for good, or `seconds` pass.
 
     Safe to run several at once for the same campaign: each message is claimed by one.
@@ -107,7 +109,7 @@ def deliver(
     )
     failures = 0
     while True:
-        outgoing = load_outgoing(campaign_id)
+        outgoing = load_outgoing(campaign_id, channel)
         if outgoing is None:
             run.outcome = "gone"
             return run

@@ -24,6 +24,8 @@ IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
 START_JOB = "outreach.start_campaign"
 DELIVER_JOB = "outreach.deliver_campaign"
 DELIVER_DIRECT_JOB = "outreach.deliver_direct_messages"
+DELIVER_DIRECT_SMS_JOB = "outreach.deliver_direct_sms"
+DIRECT_JOBS = {"email": DELIVER_DIRECT_JOB, "sms": DELIVER_DIRECT_SMS_JOB}
 
 
 @transaction.atomic
@@ -143,5 +145,7 @@ def after_commit_deliver(campaign_id: int, *, senders: int | None = None) -> Non
     transaction.on_commit(dispatch)
 
 
-def after_commit_deliver_direct() -> None:
-    transaction.on_commit(lambda: queue_job(DELIVER_DIRECT_JOB))
+def after_commit_deliver_direct(channel: str = "email") -> None:
+    """Send the workspace's queued one-off messages of a channel once this commits."""
+    job = DIRECT_JOBS[channel]
+    transaction.on_commit(lambda: queue_job(job))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from mail.models import PendingSend
-from outreach.delivery.start import DELIVER_DIRECT_JOB, START_JOB
+from outreach.delivery.start import DELIVER_DIRECT_JOB, DELIVER_DIRECT_SMS_JOB, START_JOB
 from project.celery import queue_job
 from tenants.models import Workspace
 
@@ -51,6 +51,8 @@ def sweep() -> int:
         with tenant_context(entry.workspace):
             if entry.campaign_id == PendingSend.DIRECT:
                 queue_job(DELIVER_DIRECT_JOB)
+            elif entry.campaign_id == PendingSend.DIRECT_SMS:
+                queue_job(DELIVER_DIRECT_SMS_JOB)
             else:
                 queue_job(START_JOB, entry.campaign_id)
         restarted += 1

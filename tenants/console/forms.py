@@ -63,6 +63,7 @@ class PlanForm(forms.ModelForm):
             "seat_limit": "Seats",
             "lead_limit": "Leads",
             "monthly_email_limit": "Emails a month",
+            "monthly_sms_segment_limit": "SMS segments a month",
             "trial_days": "Trial days",
             "order": "Order on the pricing page",
             "is_active": "On sale",
@@ -73,6 +74,8 @@ class PlanForm(forms.ModelForm):
             "seat_limit": "Empty means unlimited.",
             "lead_limit": "Empty means unlimited.",
             "monthly_email_limit": "Empty means unlimited.",
+            "monthly_sms_segment_limit": "Empty means unlimited. A text of up to 160 plain "
+            "characters is one segment.",
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
