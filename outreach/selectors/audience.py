@@ -11,6 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from crm.models import Lead
 from crm.selectors.leads import LeadFilter, filter_leads
+from crm.selectors.sms_audience import sms_audience_leads
 from outreach.models import Suppression
 from project.errors import InvalidInput, field_error
 from project.inputs import StorableDatetime
@@ -125,6 +126,14 @@ def reachable_leads() -> QuerySet[Lead]:
 def audience_leads(audience: dict[str, Any]) -> QuerySet[Lead]:
     """Who the audience reaches now: its filter, minus anyone suppressed or unsubscribed."""
     return filter_leads(audience_criteria(audience)) & reachable_leads()
+
+
+def campaign_audience(channel: str, audience: dict[str, Any]) -> QuerySet[Lead]:
+    """Who a campaign of this channel reaches now: email, the reachable leads of its filter;
+    SMS, the textable ones (opted in, a valid number not marked undeliverable)."""
+    if channel == "sms":
+        return sms_audience_leads(audience_criteria(audience))
+    return audience_leads(audience)
 
 
 def suppressions_with(email: str) -> QuerySet[Suppression]:

@@ -28,6 +28,8 @@ CAMPAIGN_FIELDS = [
     "scheduled_at",
 ]
 TEMPLATE_FIELDS = ("subject", "body_template", "html_template")
+CHANNELS = ("email", "sms")
+SMS_TEMPLATE_MAX = 1600  # Twilio refuses a longer body (error 21617)
 
 
 def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict[str, Any]:
@@ -38,8 +40,29 @@ def clean_campaign(values: dict[str, Any], current: models.Model | None) -> dict
         cleaned["name"] = str(cleaned["name"] or "").strip()
         if not cleaned["name"] or len(cleaned["name"]) > 200:
             errors.append(field_error("name", "invalid_length", "Give 1 to 200 characters."))
-    if "channel" in cleaned and cleaned["channel"] != "email":
-        errors.append(field_error("channel", "invalid_choice", "Campaigns send email."))
+    channel = cleaned.get("channel", getattr(current, "channel", "email"))
+    if channel not in CHANNELS:
+        errors.append(
+            field_error("channel", "invalid_choice", "A campaign sends email or SMS ('sms').")
+        )
+    elif channel == "sms":
+        html = cleaned.get("html_template", getattr(current, "html_template", ""))
+        if html:
+            errors.append(
+                field_error(
+                    "html_template", "not_for_sms", "A text has no HTML part; leave it out."
+                )
+            )
+        if "subject" in cleaned:
+            cleaned["subject"] = ""  # a text has no subject
+        if len(str(cleaned.get("body_template") or "")) > SMS_TEMPLATE_MAX:
+            errors.append(
+                field_error(
+                    "body_template",
+                    "too_long",
+                    f"A text takes at most {SMS_TEMPLATE_MAX:,} characters (10 segments).",
+                )
+            )
     if cleaned.get("audience") is not None:
         try:
             cleaned["audience"] = clean_audience(cleaned["audience"])
