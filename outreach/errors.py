@@ -67,3 +67,15 @@ class DomainProviderUnavailable(DomainError):
     code = "domain_provider_unavailable"
     status = 502
     default_message = "Postmark did not answer, so nothing changed. Try again in a minute."
+
+
+class SmsNotConnected(Conflict):
+    code = "sms_not_connected"
+    default_message = (
+        "No Twilio account is connected: connect one in Settings → SMS "
+        "(or PUT /api/v1/sms/account), then send again."
+    )
+
+
+class RecipientNotTextable(Conflict):
+    code = "recipient_not_textable"

@@ -19,6 +19,12 @@ class CampaignEvent(StrEnum):
     TEST_SENT = "test_sent"
 
 
+class LeadSmsEvent(StrEnum):
+    """What happened to a lead's one-off text, on the lead's timeline."""
+
+    QUEUED = "sms_queued"
+
+
 class LeadEmailEvent(StrEnum):
     """What happened to a lead's email, on the lead's timeline."""
 

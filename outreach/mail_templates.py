@@ -167,6 +167,15 @@ class CompiledEmail:
         return template_sandbox.render(template, values, field=field, what=what)
 
 
+def render_text(
+    template: Template, *, lead: Mapping[str, Any], sender: Sender, field: str = "body_template"
+) -> str:
+    """A compiled plain-text template (a text message) rendered for one lead, trimmed;
+    InvalidInput naming `field` when it fails or passes a limit."""
+    values = template_values(lead=lead, sender=sender, unsubscribe_url="")
+    return template_sandbox.render(template, values, field=field, what="text").strip()
+
+
 def compile_email(*, subject: str, text: str, html: str = "") -> CompiledEmail:
     """Compile the three parts (an empty HTML part is made from the text); InvalidInput
     lists every part with an error."""

@@ -6,6 +6,7 @@ from ninja import Router
 from outreach import webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
+from outreach.api import sms as sms_api
 from outreach.pages import campaigns, email_settings, lead_email, sending_identity, unsubscribe
 
 urlpatterns: list[URLPattern] = [
@@ -74,4 +75,5 @@ api_routers: list[tuple[str, Router]] = [
     ("/email", email_api.router),
     ("/suppressions", email_api.suppressions_router),
     ("/leads", email_api.lead_email_router),
+    ("/leads", sms_api.lead_sms_router),
 ]

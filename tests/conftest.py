@@ -26,6 +26,7 @@ from tests.support.stripe_double import (
     StripeDouble,
     stripe_double,
 )
+from tests.support.twilio_double import TwilioDouble, twilio_double
 from tests.support.webhooks import hook, webhook_password
 
 _slugs = count(1)
@@ -107,6 +108,18 @@ def two_workspaces(
     make_workspace: Callable[..., WorkspaceFixture],
 ) -> tuple[WorkspaceFixture, WorkspaceFixture]:
     return make_workspace("alpha", "Alpha Coaching"), make_workspace("beta", "Beta Courses")
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioDouble]:
+    """The Twilio double on the loopback address, the twilio client pointed at it, with a
+    timeout short enough for its "slow" failure."""
+    with (
+        twilio_double() as double,
+        override_settings(TWILIO_API_BASE=double.url, TWILIO_TIMEOUT_SECONDS=0.5),
+    ):
+        double.slow_seconds = 1.0
+        yield double
 
 
 @pytest.fixture
