@@ -25,9 +25,13 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
+from project.encryption import encrypt
+from sms.models import SmsAccount
 from tests.conftest import WorkspaceFixture
-from tests.support.clients import OWNER_PASSWORD, api, link_in, outbox_of, post
+from tests.support.clients import OWNER_PASSWORD, api, link_in, outbox_of, patch, post
 from tests.support.payments import add_payment
 
 SPEC_PATH = "/api/v1/openapi.json"
@@ -203,6 +207,28 @@ def _deactivate(alpha: Alpha, member_id: int) -> None:
     assert answer.status_code == 200, answer.content
 
 
+def _textable(alpha: Alpha, lead_id: int) -> None:
+    """A's lead agrees to texts, and A has a Twilio account (stored as the service stores it:
+    the double is not needed, nothing is sent in the request)."""
+    answer = patch(
+        alpha.client,
+        f"/api/v1/leads/{lead_id}",
+        {"phone": "+14155552671", "sms_consent": "opted_in", "sms_consent_source": "web_form"},
+    )
+    assert answer.status_code == 200, answer.content
+    with schema_context(alpha.fixture.workspace.schema_name):
+        SmsAccount.objects.get_or_create(
+            pk=1,
+            defaults={
+                "account_sid": "AC" + "0" * 32,
+                "auth_token_encrypted": encrypt("t" * 32),
+                "auth_token_last4": "tttt",
+                "phone_number": "+14155550100",
+                "verified_at": timezone.now(),
+            },
+        )
+
+
 @dataclass(frozen=True)
 class Route:
     """A valid request for the route, and what A's object must go through first so that the
@@ -224,6 +250,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/leads/{lead_id}/timeline"): Route(),
     ("POST", "/api/v1/leads/{lead_id}/email"): Route(
         body=lambda: {"subject": "A note", "body": "Hello there"}
+    ),
+    ("POST", "/api/v1/leads/{lead_id}/sms"): Route(
+        body=lambda: {"body": "Hello there"}, prepare=_textable
     ),
     ("GET", "/api/v1/imports/{import_id}"): Route(),
     ("GET", "/api/v1/products/{product_id}"): Route(),

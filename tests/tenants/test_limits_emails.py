@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import Message
 from mail.models import EmailUsage
 from outreach.models import Campaign
-from tenants.limits import emails_sent_this_month, usage
+from tenants.limits import emails_sent_this_month, record_sms_segments, usage
 from tests.support.clients import api, post
 from tests.support.email import add_leads, campaign_row, ready_campaign, run_jobs
 from tests.support.limits import refusal, set_limits
@@ -181,12 +182,25 @@ def test_usage_lists_every_limit_for_the_billing_page(make_workspace) -> None:
     fixture = make_workspace()
     add_leads(fixture.workspace, 2)
     use_emails(fixture.workspace, 9)
-    set_limits(fixture.workspace, seat_limit=5, lead_limit=None, monthly_email_limit=100)
+    set_limits(
+        fixture.workspace,
+        seat_limit=5,
+        lead_limit=None,
+        monthly_email_limit=100,
+        monthly_sms_segment_limit=50,
+    )
+    with schema_context(fixture.workspace.schema_name), transaction.atomic():
+        record_sms_segments(count=7)
 
     with schema_context(fixture.workspace.schema_name):
         rows = {(row.limit, row.allowed, row.used, row.left) for row in usage()}
 
-    assert rows == {("seats", 5, 1, 4), ("leads", None, 2, None), ("emails", 100, 9, 91)}
+    assert rows == {
+        ("seats", 5, 1, 4),
+        ("leads", None, 2, None),
+        ("emails", 100, 9, 91),
+        ("sms_segments", 50, 7, 43),
+    }
 
 
 def test_one_workspace_out_of_emails_does_not_stop_another(two_workspaces, postmark) -> None:
