@@ -74,6 +74,7 @@ EVENT_SUMMARIES = {
     "resubscribed": "Subscribed to marketing email again",
     "suppressed": "Put on the do-not-email list",
     "email_queued": "Email queued",
+    "sms_queued": "Text queued",
     "email_complaint": "Marked an email as spam",
     # Written by billing's payments (crm reads the words, never billing's code).
     "payment_received": "Payment received",
@@ -84,12 +85,21 @@ EVENT_SUMMARIES = {
 }
 
 
+def channel_words(channel: str) -> str:
+    """A channel as the middle of a sentence: "email", "call", but "SMS"."""
+    if channel == Message.Channel.SMS:
+        return "SMS"
+    return str(dict(Message.Channel.choices).get(channel, channel)).lower()
+
+
 def event_summary(verb: str) -> str:
     """How the timeline words an event: "Email opened", not "Lead email_opened"."""
     if verb in EVENT_SUMMARIES:
         return EVENT_SUMMARIES[verb]
     if verb.startswith("email_"):
         return f"Email {verb.removeprefix('email_').replace('_', ' ')}"
+    if verb.startswith("sms_"):
+        return f"Text {verb.removeprefix('sms_').replace('_', ' ')}"
     return f"Lead {verb}"
 
 
@@ -106,8 +116,7 @@ def timeline_entry(item: TimelineItem) -> TimelineEntry:
             "message",
             m.pk,
             m.occurred_at,
-            f"{m.get_direction_display()} "
-            f"{m.get_channel_display().lower()}: {m.subject or m.body[:80]}",
+            f"{m.get_direction_display()} {channel_words(m.channel)}: {m.subject or m.body[:80]}",
             {"channel": m.channel, "direction": m.direction, "status": m.status},
         )
     if item.kind == "event":
