@@ -36,10 +36,10 @@ def test_a_one_off_text_is_queued_with_its_merge_fields_segments_and_event(
 
     assert queued.status_code == 202, queued.content
     timeline = api(fixture).get(f"/api/v1/leads/{lead_id}/timeline").json()
-    assert [entry["summary"] for entry in timeline[:2]] == [
+    assert {entry["summary"] for entry in timeline[:2]} == {
         "Outbound SMS: Hi Name0 👋",
         "Text queued",
-    ]
+    }
     body = queued.json()
     assert (body["channel"], body["status"], body["body"]) == ("sms", "queued", "Hi Name0 👋")
     with schema_context(fixture.workspace.schema_name):
