@@ -151,7 +151,7 @@ def baseline_sender(url: str, sid: str, token: str, count: int, threads: int, re
         send_sms(
             credentials,
             Sms(
-                to=f"+1415{7000000 + pid * 10000 + i % 10000}",
+                to=f"+1415{7000000 + (pid % 100) * 10000 + i % 10000}",
                 body="Hi Ada, the spring cohort opens Monday: Bench Coaching.",
                 from_number="+14155550100",
                 status_callback="http://bench.localhost:8000/webhooks/twilio/status?message=1",

@@ -136,14 +136,17 @@ def freeze_audience(campaign: Campaign) -> int:
 
 
 def freeze_sms_audience(campaign: Campaign) -> tuple[int, int]:
-    """One queued text per textable lead of the audience, in one statement, each with its
+    """One queued text per textable number of the audience, in one statement, each with its
     number, its estimated segments and the zone its quiet hours are kept in: the lead's own
     zone, else that of the number's region, else the workspace's. Returns the audience size
     and the estimated segments for all of it."""
     per_text = segments_per_text(campaign)
+    # One text per number: leads sharing one (a duplicate, a family phone) get a single
+    # text, the oldest lead's.
     leads = (
         campaign_audience("sms", campaign.audience)
-        .order_by("id")
+        .order_by("phone", "id")
+        .distinct("phone")
         .values_list("id", "phone", "time_zone")
     )
     audience_sql, params = leads.query.sql_with_params()

@@ -110,7 +110,13 @@ def check_allowance(campaign: Campaign) -> None:
     if campaign.channel == "sms":
         check_sms_segments(
             adding=lambda: (
-                campaign_audience("sms", campaign.audience).count() * segments_per_text(campaign)
+                # one text per number, as the freeze writes them
+                campaign_audience("sms", campaign.audience)
+                .order_by()
+                .values("phone")
+                .distinct()
+                .count()
+                * segments_per_text(campaign)
             )
         )
         return
