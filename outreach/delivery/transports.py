@@ -40,6 +40,20 @@ if TYPE_CHECKING:
 
 # The metadata key each provider message carries with the attempt's batch key.
 BATCH_METADATA_KEY = "crm_batch"
+# Twilio refusals that are about the workspace's account or sender, not the recipient:
+# every other text would be refused the same way, so the run stops (the campaign pauses,
+# saying to fix the account) instead of failing each text in turn.
+SENDER_PROBLEM_CODES = frozenset(
+    {
+        10001,  # the account is not active
+        20404,  # no such account (a wrong account SID)
+        21212,  # the 'From' number is not valid
+        21606,  # the 'From' number is not a message-capable Twilio number
+        21659,  # the 'From' number is not a Twilio number
+        21703,  # the messaging service is not valid, or has no sender in its pool
+        21704,  # the messaging service has no phone numbers
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -180,8 +194,12 @@ class SmsTransport:
     def outcome_of(self, message_id: int, message: Sms, answer: Any) -> Outcome | None:
         if isinstance(answer, SentSms):
             return Outcome(message_id, "sent", answer.sid, segments=answer.segments)
-        if not isinstance(answer, SmsRefused) or answer.bad_credentials:
-            return None  # 429, 5xx, a timeout, or an account Twilio refuses: the whole run's
+        if (
+            not isinstance(answer, SmsRefused)
+            or answer.bad_credentials
+            or answer.code in SENDER_PROBLEM_CODES
+        ):
+            return None  # 429, 5xx, a timeout, or an account or sender Twilio refuses: the run's
         if answer.recipient_opted_out:
             return Outcome(
                 message_id,
