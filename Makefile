@@ -63,6 +63,7 @@ bench: install
 	$(PY) bench/leads_list.py
 	$(PY) bench/lead_import.py
 	$(PY) bench/campaign_send.py
+	$(PY) bench/sms_send.py
 	$(PY) bench/pages.py
 	$(PY) bench/find_workspace.py
 	$(PY) bench/revenue_pages.py

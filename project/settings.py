@@ -312,6 +312,11 @@ CRM_DEFAULT_PHONE_REGION = env.get("CRM_DEFAULT_PHONE_REGION", "US").strip().upp
 # start included, end excluded); texts due outside them wait for the next morning.
 CRM_SMS_SENDING_FROM_HOUR = int(env.get("CRM_SMS_SENDING_FROM_HOUR", "8"))
 CRM_SMS_SENDING_UNTIL_HOUR = int(env.get("CRM_SMS_SENDING_UNTIL_HOUR", "21"))
+# Twilio takes one text per call: a sender makes a chunk's calls with this many threads
+# and settles the chunk's outcomes together (a killed worker leaves at most a chunk to
+# reconcile).
+CRM_SMS_SEND_THREADS = int(env.get("CRM_SMS_SEND_THREADS", "8"))
+CRM_SMS_SEND_CHUNK = int(env.get("CRM_SMS_SEND_CHUNK", "25"))
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -1,10 +1,11 @@
-"""The delivery engine: what turns a campaign (or a one-off email) into exactly one email per
-lead at the provider, whatever happens to the workers.
+"""The delivery engine: what turns a campaign (or a one-off email or text) into exactly one
+message per lead at the provider, whatever happens to the workers.
 
-The front door is here; everything else in the package is internal. A second channel (SMS)
-is a new transport beside the email one that `outgoing` and `sender` call, not a copy: it
-claims and settles the same `outreach.Delivery` rows (batch key, lease, attempts) beside
-the lead's `crm.Message`.
+The front door is here; everything else in the package is internal. Email (Postmark) and
+SMS (Twilio) are two transports (`transports`) on the same path, not copies: both claim and
+settle the same `outreach.Delivery` rows (batch key, lease, attempts) beside the lead's
+`crm.Message`; what differs is the claim's rule (address, who is blocked, quiet hours) and
+how the provider is called, answers and is searched after a lost answer.
 
 - `start_campaign`: freeze a sending campaign's audience (once) and dispatch its senders.
 - `deliver`: claim, send and settle batches until nothing is left (safe to run in parallel).

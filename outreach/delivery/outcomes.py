@@ -20,39 +20,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.models import Lead, Message
-from mail.gateway import (
-    Email,
-    SendOutcome,
-)
+from crm.services.sms_consent import apply_inbound_keyword, mark_phone_undeliverable
 from mail.models import PendingSend
 from outreach.delivery.outgoing import Outgoing
+from outreach.delivery.transports import Outcome
 from outreach.models import Campaign
+from tenants.limits import record_sms_segments
+
+__all__ = ["Outcome", "Written", "record_outcomes", "write_outcomes"]
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one claimed message settles."""
-
-    message_id: int
-    status: str  # sent | failed | suppressed
-    provider_id: str = ""
-    error_code: int = 0
-    error: str = ""
-    subject: str | None = None  # the subject the lead saw, when rendered at send time
-
-
-def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
-    if answer.accepted:
-        return Outcome(message_id, "sent", answer.provider_id, subject=email.subject)
-    if answer.suppress_recipient:
-        status, error = "suppressed", f"Postmark: inactive recipient ({answer.reason})"
-    else:
-        status, error = "failed", f"Postmark refused it ({answer.error_code}): {answer.reason}"
-    return Outcome(
-        message_id, status, error_code=answer.error_code, error=error, subject=email.subject
-    )
 
 
 # The messages of `ids` still held by the attempt `batch`, locked with their delivery rows.
@@ -60,7 +37,7 @@ def outcome_of(message_id: int, email: Email, answer: SendOutcome) -> Outcome:
 # before deciding; the statement that follows checks neither the status nor the key again.
 HELD = """
     held AS (
-        SELECT m.id FROM crm_message AS m
+        SELECT m.id, m.segments AS booked FROM crm_message AS m
         JOIN outreach_delivery AS d ON d.message_id = m.id
         WHERE m.id = ANY(%(ids)s) AND m.status = 'sending' AND d.batch_key = %(batch)s
         FOR UPDATE OF m, d
@@ -81,29 +58,35 @@ def release(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
 
 
 def suppress_held(message_ids: Sequence[int], batch_key: uuid.UUID, *, error: str) -> int:
-    """Settle claimed messages that must not go as suppressed; returns how many changed."""
-    return _end_hold(message_ids, batch_key, status=Message.Status.SUPPRESSED, error=error)
+    """Settle claimed messages that must not go as suppressed; returns how many changed.
+    The SMS segments booked for them when they were queued go back to the month."""
+    booked = _end_hold(message_ids, batch_key, status=Message.Status.SUPPRESSED, error=error)
+    if sum(booked):
+        record_sms_segments(count=-sum(booked))
+    return len(booked)
 
 
 def _end_hold(
     message_ids: Sequence[int], batch_key: uuid.UUID, *, status: str, error: str | None
-) -> int:
+) -> list[int]:
+    """The segments booked for each message whose hold ended."""
     if not message_ids:
-        return 0
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH {HELD}, {UNLEASE}
             UPDATE crm_message AS m SET status = %(status)s, error = coalesce(%(error)s, m.error)
             FROM held WHERE m.id = held.id
+            RETURNING held.booked
             """,  # noqa: S608 - HELD and UNLEASE are fixed strings
             {"ids": list(message_ids), "batch": batch_key, "status": status, "error": error},
         )
-        return cursor.rowcount
+        return [row[0] or 0 for row in cursor.fetchall()]
 
 
 def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> None:
-    # Give Postmark a lease's time to finish what it may still be doing with them.
+    # Give the provider a lease's time to finish what it may still be doing with them.
     grace = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -116,36 +99,74 @@ def hold_for_reconciling(message_ids: Sequence[int], batch_key: uuid.UUID) -> No
         )
 
 
+@dataclass(frozen=True)
+class Written:
+    """A message an outcome changed: its status now, and for a text the segments booked
+    against the month before (the estimate) and as the provider counted them."""
+
+    message_id: int
+    status: str
+    lead_id: int
+    booked: int
+    segments: int
+    to_phone: str
+    effect: str = ""
+    error_code: int = 0
+
+
 def record_outcomes(
     outgoing: Outgoing, outcomes: Sequence[Outcome], batch_key: uuid.UUID
 ) -> dict[str, int]:
-    """Write how each message settled, the counters and the suppressions, in one transaction.
+    """Write how each message settled, the counters, the suppressions and the month's SMS
+    segments, in one transaction.
 
     Only messages still held by this attempt change, so a late answer never overwrites what
     a reconciliation already decided, and nothing is counted twice.
     """
     with transaction.atomic():
         written = write_outcomes(outcomes, batch_key)
-        counts = {"sent": 0, "failed": 0, "suppressed": 0}
-        for _, status, _ in written:
-            counts[status] += 1
-        inactive = [message_id for message_id, status, _ in written if status == "suppressed"]
-        if inactive:
-            _suppress_inactive(inactive)
-        bump_counters(outgoing, **counts)
+        counts = account_for(outgoing, written)
         if outgoing.campaign is None and counts["sent"]:
             Lead.objects.filter(
-                pk__in=[lead_id for _, status, lead_id in written if status == "sent"]
+                pk__in=[row.lead_id for row in written if row.status == "sent"]
             ).update(last_contacted_at=timezone.now())
         heartbeat(outgoing)
-    log.info("email_batch_recorded", campaign_id=outgoing.pending_id, **counts)
+    log.info(f"{outgoing.channel}_batch_recorded", campaign_id=outgoing.pending_id, **counts)
     return counts
 
 
-def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[tuple[int, str, int]]:
-    """One UPDATE for the whole batch; returns (message id, status, lead id) of each change."""
+def account_for(outgoing: Outgoing, written: Sequence[Written]) -> dict[str, int]:
+    """What settled messages change beyond themselves: the campaign's counters (and its
+    segments), the email suppression list, a number Twilio cannot deliver to or that
+    replied STOP, and the month's SMS segments put right from the estimate booked when the
+    message was queued to what was sent (a text that never went gives its estimate back)."""
+    counts = {"sent": 0, "failed": 0, "suppressed": 0}
+    for row in written:
+        counts[row.status] += 1
+    if outgoing.channel == "email":
+        inactive = [row.message_id for row in written if row.status == "suppressed"]
+        if inactive:
+            _suppress_inactive(inactive)
+    for row in written:
+        if row.effect == "undeliverable" and row.to_phone:
+            mark_phone_undeliverable(phone=row.to_phone, error_code=str(row.error_code))
+        elif row.effect == "opted_out" and row.to_phone:
+            # Twilio refuses because the number replied STOP to this sender: the lead is
+            # opted out here too, as if we had received the STOP.
+            apply_inbound_keyword(phone=row.to_phone, body="STOP")
+    used = sum(row.segments for row in written if row.status == "sent")
+    correction = sum((row.segments if row.status == "sent" else 0) - row.booked for row in written)
+    if correction:
+        record_sms_segments(count=correction)
+    bump_counters(outgoing, segments=used if outgoing.channel == "sms" else 0, **counts)
+    return counts
+
+
+def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[Written]:
+    """One UPDATE for the whole batch; returns each message it changed."""
     if not outcomes:
         return []
+    effects = {outcome.message_id: outcome for outcome in outcomes}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -153,14 +174,16 @@ def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[tu
             UPDATE crm_message AS m
             SET status = u.status, provider_id = u.provider_id, error_code = u.code,
                 error = u.error, subject = coalesce(u.subject, m.subject),
+                segments = coalesce(u.segments, m.segments),
                 occurred_at = clock_timestamp(),
                 sent_at = CASE WHEN u.status = 'sent' THEN clock_timestamp() ELSE m.sent_at END
             FROM held, unnest(
                 %(ids)s::bigint[], %(statuses)s::text[], %(provider_ids)s::text[],
-                %(codes)s::int[], %(errors)s::text[], %(subjects)s::text[]
-            ) AS u(id, status, provider_id, code, error, subject)
+                %(codes)s::int[], %(errors)s::text[], %(subjects)s::text[],
+                %(segments)s::int[]
+            ) AS u(id, status, provider_id, code, error, subject, segments)
             WHERE m.id = held.id AND u.id = held.id
-            RETURNING m.id, m.status, m.lead_id
+            RETURNING m.id, m.status, m.lead_id, held.booked, m.segments, m.to_phone
             """,  # noqa: S608 - HELD and UNLEASE are fixed strings
             {
                 "ids": [outcome.message_id for outcome in outcomes],
@@ -172,10 +195,24 @@ def write_outcomes(outcomes: Sequence[Outcome], batch_key: uuid.UUID) -> list[tu
                     outcome.subject[:255] if outcome.subject is not None else None
                     for outcome in outcomes
                 ],
+                "segments": [outcome.segments for outcome in outcomes],
                 "batch": batch_key,
             },
         )
-        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [
+        Written(
+            message_id=row[0],
+            status=row[1],
+            lead_id=row[2],
+            booked=row[3] or 0,
+            segments=row[4] or 0,
+            to_phone=row[5] or "",
+            effect=effects[row[0]].effect,
+            error_code=effects[row[0]].error_code,
+        )
+        for row in rows
+    ]
 
 
 def _suppress_inactive(message_ids: Sequence[int]) -> None:
@@ -192,14 +229,20 @@ def _suppress_inactive(message_ids: Sequence[int]) -> None:
 
 
 def bump_counters(
-    outgoing: Outgoing, *, sent: int = 0, failed: int = 0, suppressed: int = 0
+    outgoing: Outgoing,
+    *,
+    sent: int = 0,
+    failed: int = 0,
+    suppressed: int = 0,
+    segments: int = 0,
 ) -> None:
-    if outgoing.campaign is None or not (sent or failed or suppressed):
+    if outgoing.campaign is None or not (sent or failed or suppressed or segments):
         return
     Campaign.objects.filter(pk=outgoing.campaign.pk).update(
         sent_count=F("sent_count") + sent,
         failed_count=F("failed_count") + failed,
         suppressed_count=F("suppressed_count") + suppressed,
+        segments_used=F("segments_used") + segments,
         last_error="",
     )
 

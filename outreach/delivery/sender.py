@@ -1,16 +1,23 @@
-"""Delivering outbound email: claim a batch, render it, send it, record every outcome.
+"""Delivering outbound messages (email and SMS): claim a batch, render it, send it, record
+every outcome.
 
 A message goes queued -> sending -> sent | failed | suppressed, once. The claim (status
 `sending` on the message; a batch key, a lease and one more attempt on its delivery row,
 in the same statement) is committed before Postmark is called, so a crash leaves a trace.
 A message still `sending` after its lease has run out is reconciled against Postmark's
-message search by its batch key before anything is sent again: marked sent if it got
-there, queued again if it did not. That is how a worker killed mid-batch never makes a
-lead get the same email twice, and never loses one.
+message search by its batch key (a text: Twilio's message list by number, body and time)
+before anything is sent again: marked sent if it got there, queued again if it did not.
+That is how a worker killed mid-batch never makes a lead get the same message twice, and
+never loses one.
 
-The same path serves campaigns (broadcast stream, rendered per lead from the campaign's
-templates, with an unsubscribe footer and headers) and one-off emails to a lead
-(transactional stream, rendered when they were written).
+The same path serves campaigns (email: broadcast stream, rendered per lead from the
+campaign's templates, with an unsubscribe footer and headers; SMS: the body template with
+the opt-out line, only inside the quiet hours of each text's zone) and one-off messages to a
+lead (rendered when they were written). What differs by channel is the claim's rule
+(outgoing.ClaimRule) and the transport (transports.py).
+
+A campaign whose remaining texts all wait for their morning stops its sender and moves the
+pending entry's heartbeat so the sweep starts it again when the earliest window opens.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -27,7 +36,6 @@ from django.utils import timezone
 
 from crm.models import Message
 from mail.gateway import (
-    Email,
     PermanentSendError,
     SendError,
     TransientSendError,
@@ -38,7 +46,6 @@ from outreach.delivery.outcomes import (
     bump_counters,
     heartbeat,
     hold_for_reconciling,
-    outcome_of,
     record_outcomes,
     release,
     suppress_held,
@@ -48,6 +55,7 @@ from outreach.delivery.reconciliation import reconcile_expired
 from outreach.delivery.send_rate import reserve
 from outreach.lifecycle import Transition, can, drop_pending, move
 from outreach.models import Campaign
+from outreach.quiet_hours import next_opening
 from tenants.models import Workspace
 
 log = structlog.get_logger(__name__)
@@ -72,16 +80,20 @@ class DeliveryRun:
         self.suppressed += counts["suppressed"]
 
 
-def batch_size(workspace: Workspace) -> int:
-    return max(1, min(settings.CRM_SEND_BATCH_SIZE, int(send_rate(workspace))))
+def batch_size(outgoing: Outgoing) -> int:
+    return max(1, min(settings.CRM_SEND_BATCH_SIZE, int(send_rate(outgoing))))
 
 
-def send_rate(workspace: Workspace) -> float:
+def send_rate(outgoing: Outgoing) -> float:
+    """Messages per second: the workspace's email rate, or its Twilio sender's."""
+    if outgoing.channel == "sms":
+        return float(outgoing.sms_account.send_rate if outgoing.sms_account else 1)
+    workspace = outgoing.workspace
     return float(workspace.email_send_rate or settings.CRM_EMAIL_SEND_RATE)
 
 
 def backoff_seconds(failures: int, retry_after: float | None) -> float:
-    """How long to wait after the n-th failed call in a row; Postmark's Retry-After wins."""
+    """How long to wait after the n-th failed call in a row; the provider's Retry-After wins."""
     if retry_after is not None:
         return min(retry_after, settings.CRM_SEND_BACKOFF_MAX_SECONDS)
     delay = settings.CRM_SEND_BACKOFF_BASE_SECONDS * 2 ** (failures - 1)
@@ -97,11 +109,12 @@ def deliver(
 ) -> DeliveryRun:
     """Deliver a campaign's (or the one-off messages of `channel`) queued messages until none
     are left, the
-    campaign is paused or cancelled, Postmark refuses the calls for good, or `seconds` pass.
+    campaign is paused or cancelled, the provider refuses the calls for good, what is left
+    waits for its quiet hours to end, or `seconds` pass.
 
     Safe to run several at once for the same campaign: each message is claimed by one.
-    `outcome` says why it stopped: done, paused, cancelled, gone, refused, suspended or
-    handover.
+    `outcome` says why it stopped: done, paused, cancelled, gone, refused, suspended,
+    waiting (quiet hours) or handover.
     """
     run = DeliveryRun()
     deadline = time.monotonic() + (
@@ -132,15 +145,18 @@ def deliver(
         if time.monotonic() >= deadline:
             run.outcome = "handover"
             return run
-        size = batch_size(outgoing.workspace)
+        size = batch_size(outgoing)
         wait = reserve(
-            workspace_key=outgoing.workspace.schema_name,
+            # Email and SMS budgets are separate: one key per workspace and channel.
+            workspace_key=f"{outgoing.workspace.schema_name}:{outgoing.channel}",
             count=size,
-            rate=send_rate(outgoing.workspace),
+            rate=send_rate(outgoing),
         )
         if wait > 0:
             sleep(wait)
-        claimed, batch_key = claim_batch(outgoing, size=size)
+        claimed, batch_key, taken = claim_batch(outgoing, size=size, now=timezone.now())
+        if taken and not claimed:
+            continue  # every message taken was settled as suppressed: the next batch
         if not claimed:
             earliest = (
                 outgoing.scope()
@@ -150,6 +166,9 @@ def deliver(
                 .first()
             )
             if earliest is None:
+                if wait_for_quiet_hours(outgoing):
+                    run.outcome = "waiting"
+                    return run
                 finish(outgoing)
                 run.outcome = "done"
                 return run
@@ -199,35 +218,39 @@ def stop_read_only(outgoing: Outgoing) -> None:
         )
 
 
-def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.UUID]:
-    """Take up to `size` queued messages for one attempt, committed before any is sent.
+def claim_batch(
+    outgoing: Outgoing, *, size: int, now: datetime
+) -> tuple[list[Claimed], uuid.UUID, int]:
+    """Take up to `size` queued messages for one attempt, committed before any is sent;
+    returns them, the attempt's batch key and how many rows were taken in all.
 
-    Messages whose lead has since lost its address, unsubscribed or been suppressed are
-    settled as `suppressed` here instead: they are never sent.
+    Messages whose lead may not get them any more (email: lost the address, unsubscribed or
+    was suppressed; SMS: not opted in, opted out, a number not E.164 or undeliverable) are
+    settled as `suppressed` here instead: they are never sent. Campaign texts whose zone is
+    outside its quiet hours at `now` are not taken.
     """
     batch_key = uuid.uuid4()
     scope, params = outgoing.scope_sql
+    rule = outgoing.claim_rule(now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH picked AS (
                 SELECT id FROM crm_message
-                WHERE {scope} AND status = 'queued'
+                WHERE {scope} AND status = 'queued' {rule.window_sql}
                 ORDER BY id LIMIT %s
                 FOR UPDATE SKIP LOCKED
             ), claimed AS (
                 UPDATE crm_message AS m
-                SET status = 'sending', to_email = coalesce(l.email, '')
+                SET status = 'sending', {rule.address_column} = {rule.address_sql}
                 FROM picked, crm_lead AS l
                 WHERE m.id = picked.id AND l.id = m.lead_id
                 RETURNING m.id, l.id AS lead_id, coalesce(l.email, '') AS email, m.subject,
                     m.body, l.first_name, l.last_name, l.phone, l.company, l.source,
                     l.status, l.tags, l.custom_fields,
                     (SELECT s.name FROM crm_pipelinestage AS s WHERE s.id = l.stage_id) AS stage,
-                    l.email IS NULL OR l.unsubscribed_at IS NOT NULL OR EXISTS (
-                        SELECT 1 FROM outreach_suppression AS x
-                        WHERE lower(x.email) = lower(l.email)
-                    ) AS blocked
+                    ({rule.blocked_sql}) AS blocked,
+                    m.to_phone
             ), held AS (
                 INSERT INTO outreach_delivery
                     (message_id, batch_key, lease_until, attempts, attempted_at)
@@ -242,13 +265,19 @@ def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.U
             -- to it would add nothing but a nested loop over both (the planner cannot size
             -- them).
             SELECT * FROM claimed
-            """,  # noqa: S608 - the scope is one of two fixed strings
-            [*params, size, batch_key, settings.CRM_SEND_LEASE_SECONDS],
+            """,  # noqa: S608 - the scope and the rule are fixed strings of this package
+            [
+                *params,
+                *rule.window_params,
+                size,
+                batch_key,
+                settings.CRM_SEND_LEASE_SECONDS,
+            ],
         )
         rows = cursor.fetchall()
         blocked = [row[0] for row in rows if row[14]]
         if blocked:
-            settle_blocked(outgoing, blocked, batch_key)
+            settle_blocked(outgoing, blocked, batch_key, error=rule.error)
     claimed = [
         Claimed(
             message_id=row[0],
@@ -268,20 +297,45 @@ def claim_batch(outgoing: Outgoing, *, size: int) -> tuple[list[Claimed], uuid.U
                 "custom_fields": row[12] if isinstance(row[12], dict) else {},
                 "stage": row[13] or "",
             },
+            phone=row[15] or "",
         )
         for row in sorted(rows, key=lambda row: row[0])
         if not row[14]
     ]
-    return claimed, batch_key
+    return claimed, batch_key, len(rows)
 
 
-def settle_blocked(outgoing: Outgoing, message_ids: list[int], batch_key: uuid.UUID) -> None:
-    count = suppress_held(
-        message_ids,
-        batch_key,
-        error="Not sent: the lead unsubscribed, was suppressed or has no email any more.",
-    )
+def settle_blocked(
+    outgoing: Outgoing, message_ids: list[int], batch_key: uuid.UUID, *, error: str
+) -> None:
+    count = suppress_held(message_ids, batch_key, error=error)
     bump_counters(outgoing, suppressed=count)
+
+
+def wait_for_quiet_hours(outgoing: Outgoing) -> bool:
+    """Nothing can be claimed now, but texts wait for their morning: leave the campaign
+    sending and set its heartbeat so the sweep restarts it when the earliest of their
+    windows opens (the sweep restarts an entry a lease after its heartbeat). False when
+    nothing waits."""
+    zones = outgoing.waiting_zones()
+    if not zones:
+        return False
+    now = timezone.now()
+    opens_at = min(next_opening(zone, now) for zone in zones)
+    if opens_at <= now:
+        return False  # a window opened meanwhile: not waiting, the next claim takes them
+    lease = timedelta(seconds=settings.CRM_SEND_LEASE_SECONDS)
+    with transaction.atomic():
+        PendingSend.objects.filter(
+            workspace_id=outgoing.workspace.pk, campaign_id=outgoing.pending_id
+        ).update(heartbeat_at=opens_at - lease)
+    log.info(
+        "sms_waiting_for_quiet_hours",
+        campaign_id=outgoing.pending_id,
+        opens_at=opens_at.isoformat(),
+        zones=zones[:20],
+    )
+    return True
 
 
 def send_claimed(
@@ -289,46 +343,86 @@ def send_claimed(
 ) -> None:
     """Render and send the claimed messages in as many provider calls as the channel's
     transport needs, recording each call's outcomes as soon as it answers."""
-    ready: list[tuple[Claimed, Email]] = []
+    ready: list[tuple[Claimed, Any]] = []
     broken: list[Outcome] = []
+    bodies: list[tuple[int, str]] = []
     for item in claimed:
         try:
-            link = outgoing.unsubscribe_link(item)
-            rendered = outgoing.render(item, link)
-            ready.append((item, outgoing.email(item, rendered, batch_key, link)))
+            message, body = outgoing.compose(item, batch_key)
+        except PermanentSendError:
+            release([c.message_id for c in claimed], batch_key)
+            raise
         except Exception as error:  # a template that fails on this lead's data
             broken.append(Outcome(item.message_id, "failed", error=f"The template failed: {error}"))
+            continue
+        ready.append((item, message))
+        if body is not None:
+            bodies.append((item.message_id, body))
     if broken:
         run.add(record_outcomes(outgoing, broken, batch_key))
-    chunks: list[list[tuple[Claimed, Email]]] = []
+    if bodies:
+        # What reconciliation matches a text by, should Twilio's answer be lost.
+        write_bodies(bodies, batch_key)
+    transport = outgoing.transport
+    chunks: list[list[tuple[Claimed, Any]]] = []
     start = 0
-    for batch in outgoing.transport.split([email for _, email in ready]):
+    for batch in transport.split([message for _, message in ready]):
         chunks.append(ready[start : start + len(batch)])
         start += len(batch)
     for position, chunk in enumerate(chunks):
+        later = [item.message_id for rest in chunks[position + 1 :] for item, _ in rest]
         try:
-            answers = outgoing.transport.send([email for _, email in chunk])
+            answers = transport.send(outgoing, [message for _, message in chunk])
         except SendError as error:
-            later = [item.message_id for rest in chunks[position + 1 :] for item, _ in rest]
-            this_chunk = [item.message_id for item, _ in chunk]
             release(later, batch_key)
-            if isinstance(error, TransientSendError) and not error.accepted_nothing:
-                # They may have arrived: leave them claimed and look them up once Postmark has
-                # had time to finish what it was doing (reconcile_expired); never resend blindly.
-                hold_for_reconciling(this_chunk, batch_key)
-            else:
-                release(this_chunk, batch_key)
+            _unsent([item.message_id for item, _ in chunk], error, batch_key)
             raise
-        outcomes = [
-            outcome_of(item.message_id, email, answer)
-            for (item, email), answer in zip(chunk, answers, strict=True)
-        ]
+        outcomes: list[Outcome] = []
+        failed_calls: list[tuple[int, SendError]] = []
+        for (item, message), answer in zip(chunk, answers, strict=True):
+            outcome = transport.outcome_of(item.message_id, message, answer)
+            if outcome is not None:
+                outcomes.append(outcome)
+            else:
+                failed_calls.append((item.message_id, answer))
         run.add(record_outcomes(outgoing, outcomes, batch_key))
+        if failed_calls:
+            # Calls of their own that failed (a text per call): each is released or held for
+            # reconciling as its error says, and the run backs off (or stops) as for a batch.
+            release(later, batch_key)
+            for message_id, call_error in failed_calls:
+                _unsent([message_id], call_error, batch_key)
+            errors = [call_error for _, call_error in failed_calls]
+            permanent = [e for e in errors if not isinstance(e, TransientSendError)]
+            raise (permanent or errors)[0]
+
+
+def _unsent(message_ids: list[int], error: SendError, batch_key: uuid.UUID) -> None:
+    if isinstance(error, TransientSendError) and not error.accepted_nothing:
+        # They may have arrived: leave them claimed and look them up once the provider has
+        # had time to finish what it was doing (reconcile_expired); never resend blindly.
+        hold_for_reconciling(message_ids, batch_key)
+    else:
+        release(message_ids, batch_key)
+
+
+def write_bodies(bodies: Sequence[tuple[int, str]], batch_key: uuid.UUID) -> None:
+    """The rendered text on each message still held by this attempt, before it is sent."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE crm_message AS m SET body = u.body
+            FROM unnest(%s::bigint[], %s::text[]) AS u(id, body), outreach_delivery AS d
+            WHERE m.id = u.id AND d.message_id = m.id AND d.batch_key = %s
+                AND m.status = 'sending'
+            """,
+            [[m for m, _ in bodies], [b for _, b in bodies], batch_key],
+        )
 
 
 def note_retry(outgoing: Outgoing, error: TransientSendError, delay: float) -> None:
     log.warning(
-        "email_batch_retry",
+        f"{outgoing.channel}_batch_retry",
         campaign_id=outgoing.pending_id,
         delay=delay,
         retry_after=error.retry_after,
@@ -343,18 +437,27 @@ def note_retry(outgoing: Outgoing, error: TransientSendError, delay: float) -> N
 
 
 def stop_refused(outgoing: Outgoing, error: PermanentSendError) -> None:
-    """Postmark refuses every call (a bad token, a suspended server): pause, say why."""
-    log.error("email_batch_refused", campaign_id=outgoing.pending_id, error=str(error))
+    """The provider refuses every call (a bad token, a suspended server, Twilio credentials
+    that no longer work): pause, say why and what to fix."""
+    log.error(
+        f"{outgoing.channel}_batch_refused", campaign_id=outgoing.pending_id, error=str(error)
+    )
     if outgoing.campaign is None:
         return  # one-off emails wait in the queue; the next sweep tries again
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=outgoing.campaign.pk)
         if not can(campaign, Transition.HALT):
             return
-        last_error = (
-            f"{error} Nothing more was sent. Check the Postmark server token and sender "
-            "signature, then resume the campaign."
-        )[:2000]
+        if outgoing.channel == "sms":
+            advice = (
+                "Fix the Twilio account in Settings → SMS (its SID, auth token or API key, "
+                "and sender), then resume the campaign."
+            )
+        else:
+            advice = (
+                "Check the Postmark server token and sender signature, then resume the campaign."
+            )
+        last_error = f"{error} Nothing more was sent. {advice}"[:2000]
         move(
             campaign,
             Transition.HALT,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,15 +19,24 @@ from accounts.permissions import Action, require
 from crm.services.events import record_event
 from mail.gateway import Email, SendError, send_email
 from outreach.delivery import after_commit_start, cancel_queued, has_in_flight
-from outreach.errors import CampaignNotReady, EmailProviderError
+from outreach.errors import CampaignNotReady, EmailProviderError, SmsNotConnected
 from outreach.events import CampaignEvent
 from outreach.lifecycle import Pending, Transition, expect, move
-from outreach.mail_templates import check_renders, compile_email
+from outreach.mail_templates import check_renders, compile_email, compile_template
 from outreach.models import Campaign
-from outreach.selectors.audience import audience_leads
+from outreach.selectors.audience import audience_leads, campaign_audience
 from outreach.selectors.email_settings import postal_address_missing
+from outreach.selectors.sms_sending import segments_per_text
 from project.errors import InvalidInput, NotFound, field_error
-from tenants.limits import check_emails, check_writable, record_emails, this_month
+from sms.selectors.account import sms_account
+from tenants.limits import (
+    check_emails,
+    check_sms_segments,
+    check_writable,
+    record_emails,
+    record_sms_segments,
+    this_month,
+)
 from tenants.schemas import current_workspace
 
 log = structlog.get_logger(__name__)
@@ -42,6 +52,9 @@ def _locked(campaign_id: int) -> Campaign:
 
 def check_ready(campaign: Campaign, *, need_audience: bool) -> None:
     """Everything a campaign needs before it may go out; raises with what to do next."""
+    if campaign.channel == "sms":
+        check_sms_ready(campaign, need_audience=need_audience)
+        return
     missing = []
     if not campaign.subject.strip():
         missing.append(field_error("subject", "required", "Write a subject."))
@@ -66,11 +79,47 @@ def check_ready(campaign: Campaign, *, need_audience: bool) -> None:
         )
 
 
+def check_sms_ready(campaign: Campaign, *, need_audience: bool) -> None:
+    """An SMS campaign needs its text (no subject, no postal address), a Twilio account to
+    send it through, and someone who agreed to texts."""
+    if not campaign.body_template.strip():
+        raise InvalidInput(
+            "The campaign is not finished; see details.",
+            details=[field_error("body_template", "required", "Write the text.")],
+        )
+    compile_template(campaign.body_template, field="body_template")
+    if sms_account() is None:
+        raise SmsNotConnected(
+            "No Twilio account is connected: connect Twilio in Settings → SMS "
+            "(or PUT /api/v1/sms/account), then send the campaign."
+        )
+    if need_audience and not campaign_audience("sms", campaign.audience).exists():
+        raise CampaignNotReady(
+            "No lead of this audience may be texted: only leads opted in to SMS with a valid "
+            "number never reported undeliverable are. Record their consent, or widen the "
+            "audience first."
+        )
+
+
 def check_allowance(campaign: Campaign) -> None:
     """The workspace may send, and the campaign's audience as it is now fits this month's
-    email allowance: refused here, before it starts, never stopped halfway. The freeze
-    counts again (delivery.start), under the same lock, when the audience is written."""
+    email allowance (an SMS campaign: its SMS segments, estimated from the text as one lead
+    gets it): refused here, before it starts, never stopped halfway. The freeze counts
+    again (delivery.start), under the same lock, when the audience is written."""
     check_writable()
+    if campaign.channel == "sms":
+        check_sms_segments(
+            adding=lambda: (
+                # one text per number, as the freeze writes them
+                campaign_audience("sms", campaign.audience)
+                .order_by()
+                .values("phone")
+                .distinct()
+                .count()
+                * segments_per_text(campaign)
+            )
+        )
+        return
     check_emails(adding=lambda: audience_leads(campaign.audience).count())
 
 
@@ -159,8 +208,12 @@ def cancel_campaign(*, actor: User | None, campaign_id: int) -> Campaign:
     campaign = _locked(campaign_id)
     expect(campaign, Transition.CANCEL)
     before = campaign.status
+    booked = campaign.messages.filter(status="queued").aggregate(total=Sum("segments"))["total"]
     dropped = cancel_queued(campaign)
-    if campaign.frozen_at is not None:
+    if campaign.frozen_at is not None and campaign.channel == "sms":
+        # Never sent: their estimated segments given back to the month they were booked in.
+        record_sms_segments(count=-(booked or 0), month=this_month(campaign.frozen_at))
+    elif campaign.frozen_at is not None:
         # Never sent: given back to the month the audience was counted in.
         record_emails(count=-dropped, month=this_month(campaign.frozen_at))
     # A batch in flight keeps the entry: a sender settles (or reconciles) it, then drops it.
