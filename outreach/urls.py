@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path
 from ninja import Router
 
-from outreach import webhooks
+from outreach import twilio_webhooks, webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
 from outreach.api import sms as sms_api
@@ -67,6 +67,9 @@ urlpatterns: list[URLPattern] = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", unsubscribe.resubscribe, name="resubscribe"),
     path("webhooks/postmark", webhooks.postmark_webhook, name="postmark_webhook"),
+    # sms.callback_urls.STATUS_PATH and INBOUND_PATH: the URLs Twilio is given.
+    path("webhooks/twilio/status", twilio_webhooks.twilio_status, name="twilio_status"),
+    path("webhooks/twilio/inbound", twilio_webhooks.twilio_inbound, name="twilio_inbound"),
 ]
 
 api_routers: list[tuple[str, Router]] = [
