@@ -7,7 +7,14 @@ from outreach import twilio_webhooks, webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
 from outreach.api import sms as sms_api
-from outreach.pages import campaigns, email_settings, lead_email, sending_identity, unsubscribe
+from outreach.pages import (
+    campaigns,
+    email_settings,
+    lead_email,
+    lead_sms,
+    sending_identity,
+    unsubscribe,
+)
 
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
@@ -42,6 +49,9 @@ urlpatterns: list[URLPattern] = [
         lead_email.lead_email_suppress,
         name="lead_email_suppress",
     ),
+    path("leads/<int:lead_id>/sms/", lead_sms.lead_sms, name="lead_sms"),
+    path("leads/<int:lead_id>/sms/thread/", lead_sms.lead_sms_thread, name="lead_sms_thread"),
+    path("leads/<int:lead_id>/sms/count/", lead_sms.lead_sms_count, name="lead_sms_count"),
     path("settings/email/", email_settings.email_settings, name="email_settings"),
     path(
         "settings/email/webhook-secret/",
