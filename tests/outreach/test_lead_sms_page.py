@@ -78,7 +78,8 @@ def test_a_reply_from_the_page_is_queued_by_the_member_and_joins_the_thread(
     assert sent.status_code == 200 and sent["HX-Trigger"] == "lead-changed"
     assert f"Queued to {LEAD_PHONE}" in page_text(sent)
     with schema_context(fixture.workspace.schema_name):
-        message = Message.objects.get(lead_id=lead_id, channel="sms")
+        message = Message.objects.select_related("author").get(lead_id=lead_id, channel="sms")
+        assert message.author is not None
         assert (message.body, message.status, message.author.email) == (
             "Hi Name0 👋", "queued", f"member@{fixture.workspace.slug}.example",
         )  # fmt: skip
