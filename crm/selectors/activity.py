@@ -72,7 +72,7 @@ EVENT_SUMMARIES = {
     "sms_deliverable": "Phone number cleared for texts again",
     "sms_queued": "Text queued",
     "sms_failed": "Text not delivered",
-    "sms_received": "Text received",
+    "sms_received": "Texted the workspace",
     "unsubscribed": "Unsubscribed from marketing email",
     "resubscribed": "Subscribed to marketing email again",
     "suppressed": "Put on the do-not-email list",

@@ -55,6 +55,11 @@ class LeadSmsForm(forms.Form):
         help_text='Merge fields work here: {{ lead.first_name | default: "there" }}.',
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the lead page also holds the log form's and the email's "body".
+        kwargs.setdefault("auto_id", "lead-sms-%s")
+        super().__init__(*args, **kwargs)
+
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))

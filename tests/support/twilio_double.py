@@ -97,6 +97,13 @@ def post_signed(
             secure=parsed.scheme == "https",
         )
         return int(answer.status_code), answer.content.decode()
+    target = urlparse(url)
+    if (target.hostname or "").endswith(".localhost"):
+        # A workspace's host (<slug>.localhost) is the loopback address, as browsers take it
+        # (RFC 6761) though the system resolver may not: connect there, keep the Host.
+        headers["Host"] = target.netloc
+        netloc = f"127.0.0.1:{target.port}" if target.port else "127.0.0.1"
+        url = target._replace(netloc=netloc).geturl()
     request = urllib.request.Request(
         url, data=urlencode(params).encode(), headers=headers, method="POST"
     )
