@@ -25,8 +25,10 @@ def _refused() -> JsonResponse:
     )
 
 
-def _number(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+def _number(text: str) -> int | None:
+    """A non-negative id or code as Twilio sends it (ASCII digits, within a bigint); None
+    for anything else, which no message of ours has."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 @csrf_exempt
@@ -36,12 +38,11 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     that Twilio stops retrying; idempotent: a retry is acknowledged as a duplicate."""
     if not twilio_request_verified(request):
         return _refused()
-    message = request.GET.get("message", "")
     result = apply_twilio_status(
-        message_id=int(message) if message.isdigit() else None,
+        message_id=_number(request.GET.get("message", "")),
         message_sid=request.POST.get("MessageSid", ""),
         status=request.POST.get("MessageStatus", "").lower(),
-        error_code=_number(request.POST.get("ErrorCode", "")),
+        error_code=_number(request.POST.get("ErrorCode", "")) or 0,
     )
     return JsonResponse({"status": str(result)})
 
@@ -58,7 +59,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         from_phone=request.POST.get("From", ""),
         to_phone=request.POST.get("To", ""),
         body=request.POST.get("Body", ""),
-        media_count=_number(request.POST.get("NumMedia", "")),
+        media_count=_number(request.POST.get("NumMedia", "")) or 0,
     )
     twiml = MessagingResponse()
     if result.reply:

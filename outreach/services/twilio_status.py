@@ -35,6 +35,7 @@ from sms.services.twilio_events import record_twilio_event
 log = structlog.get_logger(__name__)
 
 FAILURES = frozenset({"undelivered", "failed"})
+MAX_ERROR_CODE = 2_147_483_647  # what crm.Message.error_code holds
 UNSETTLED = (Message.Status.QUEUED, Message.Status.SENDING)
 
 
@@ -70,6 +71,8 @@ def apply_twilio_status(
     if not record_twilio_event(key=f"{message_sid}:{status}", kind="status", message_id=message.pk):
         log.info("twilio_status_duplicate", message_id=message.pk, status=status)
         return StatusResult.DUPLICATE
+    if not 0 <= error_code <= MAX_ERROR_CODE:
+        error_code = 0  # not one of Twilio's (five digits): no code rather than a wrong one
     result = _apply(message, message_sid, status, error_code)
     log.info("twilio_status_applied", message_id=message.pk, status=status, result=str(result))
     return result

@@ -223,3 +223,25 @@ def test_workspace_a_callbacks_never_touch_workspace_b(two_workspaces, twilio) -
     with schema_context(alpha.workspace.schema_name):
         assert Message.objects.get(pk=alpha_text.message_id).status == "sent"
         assert not TwilioEvent.objects.exists()
+
+
+def test_malformed_callbacks_are_answered_without_a_server_error(make_workspace, twilio) -> None:
+    fixture = make_workspace()
+    account, _, campaign_id, text = campaign_text(fixture, twilio)
+    base = status_callback_url(fixture.workspace, text.message_id)
+    failed = {"MessageSid": text.sid, "MessageStatus": "failed", "ErrorCode": "9" * 30}
+    strange = [
+        (base.replace(f"message={text.message_id}", "message=%C2%B2%C2%B3"), failed),
+        (base.replace(f"message={text.message_id}", "message=" + "9" * 30), failed),
+        (base, {"MessageSid": text.sid, "MessageStatus": "no-such-status"}),
+        (base, failed),
+    ]
+
+    answers = [
+        post_signed(url, form, account.auth_token, via=fixture.client()) for url, form in strange
+    ]
+
+    assert [status for status, _ in answers] == [200, 200, 200, 200]
+    message, campaign = message_and_campaign(fixture.workspace, text.message_id, campaign_id)
+    assert (message.status, message.error_code, campaign.failed_count) == ("failed", 0, 1)
+    assert message.error == "Twilio: the text was not delivered (no reason given)"
