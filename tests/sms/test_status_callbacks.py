@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.test import Client
+from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from crm.models import EventLog, Lead, Message
@@ -245,3 +245,31 @@ def test_malformed_callbacks_are_answered_without_a_server_error(make_workspace,
     message, campaign = message_and_campaign(fixture.workspace, text.message_id, campaign_id)
     assert (message.status, message.error_code, campaign.failed_count) == ("failed", 0, 1)
     assert message.error == "Twilio: the text was not delivered (no reason given)"
+
+
+def test_behind_the_tls_proxy_the_https_url_twilio_called_is_the_one_checked(
+    make_workspace, twilio
+) -> None:
+    fixture = make_workspace()
+    account, _, campaign_id, text = campaign_text(fixture, twilio)
+    delivered = {"MessageSid": text.sid, "MessageStatus": "delivered"}
+    with override_settings(
+        CRM_PUBLIC_SCHEME="https",
+        CRM_PUBLIC_PORT="",
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    ):
+        url = status_callback_url(fixture.workspace, text.message_id)
+        assert url.startswith(f"https://{fixture.host}/webhooks/twilio/status?message=")
+        # gunicorn sees plain HTTP from the proxy, which says the client used HTTPS.
+        answer = Client(HTTP_HOST=fixture.host).post(
+            url.removeprefix(f"https://{fixture.host}"),
+            delivered,
+            headers={
+                "X-Twilio-Signature": signature(url, delivered, account.auth_token),
+                "X-Forwarded-Proto": "https",
+            },
+        )
+
+    assert answer.status_code == 200
+    message, campaign = message_and_campaign(fixture.workspace, text.message_id, campaign_id)
+    assert message.status == "delivered" and campaign.delivered_count == 1
