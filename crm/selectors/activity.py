@@ -70,7 +70,6 @@ EVENT_SUMMARIES = {
     "sms_opted_in": "Opted in to texts",
     "sms_undeliverable": "Phone number marked undeliverable for texts",
     "sms_deliverable": "Phone number cleared for texts again",
-    "sms_queued": "Text queued",
     "sms_failed": "Text not delivered",
     "sms_received": "Texted the workspace",
     "unsubscribed": "Unsubscribed from marketing email",
