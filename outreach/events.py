@@ -23,6 +23,8 @@ class LeadSmsEvent(StrEnum):
     """What happened to a lead's one-off text, on the lead's timeline."""
 
     QUEUED = "sms_queued"
+    FAILED = "sms_failed"  # Twilio reported it undelivered or failed
+    RECEIVED = "sms_received"  # the lead texted the workspace
 
 
 class LeadEmailEvent(StrEnum):

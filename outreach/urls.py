@@ -3,11 +3,18 @@
 from django.urls import URLPattern, path
 from ninja import Router
 
-from outreach import webhooks
+from outreach import twilio_webhooks, webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
 from outreach.api import sms as sms_api
-from outreach.pages import campaigns, email_settings, lead_email, sending_identity, unsubscribe
+from outreach.pages import (
+    campaigns,
+    email_settings,
+    lead_email,
+    lead_sms,
+    sending_identity,
+    unsubscribe,
+)
 
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
@@ -42,6 +49,9 @@ urlpatterns: list[URLPattern] = [
         lead_email.lead_email_suppress,
         name="lead_email_suppress",
     ),
+    path("leads/<int:lead_id>/sms/", lead_sms.lead_sms, name="lead_sms"),
+    path("leads/<int:lead_id>/sms/thread/", lead_sms.lead_sms_thread, name="lead_sms_thread"),
+    path("leads/<int:lead_id>/sms/count/", lead_sms.lead_sms_count, name="lead_sms_count"),
     path("settings/email/", email_settings.email_settings, name="email_settings"),
     path(
         "settings/email/webhook-secret/",
@@ -67,6 +77,9 @@ urlpatterns: list[URLPattern] = [
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/resubscribe/", unsubscribe.resubscribe, name="resubscribe"),
     path("webhooks/postmark", webhooks.postmark_webhook, name="postmark_webhook"),
+    # sms.callback_urls.STATUS_PATH and INBOUND_PATH: the URLs Twilio is given.
+    path("webhooks/twilio/status", twilio_webhooks.twilio_status, name="twilio_status"),
+    path("webhooks/twilio/inbound", twilio_webhooks.twilio_inbound, name="twilio_inbound"),
 ]
 
 api_routers: list[tuple[str, Router]] = [

@@ -198,10 +198,34 @@ def _message(item: TimelineItem, message: Message) -> Shown:
             badge_class=f"message-{message.status}",
             who=who,
         )
+    if message.channel == Message.Channel.SMS:
+        return _text(item, message, who)
     title = message.get_channel_display()
     if message.subject:
         title = f"{title}: {message.subject}"
     return Shown(item, icon, title, body=message.body, who=who)
+
+
+def _text(item: TimelineItem, message: Message, who: str) -> Shown:
+    """A text either way: received from the lead, or sent (or still to send) to it."""
+    if message.direction == Message.Direction.INBOUND:
+        return Shown(item, "chat", "Text received", body=message.body)
+    title = "Text sent"
+    if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
+        title = "Text to send"
+    lines = [f"To {message.to_phone}"] if message.to_phone else []
+    if message.error:
+        lines.append(message.error)
+    return Shown(
+        item,
+        "chat",
+        title,
+        lines=lines,
+        body=message.body,
+        badge=message.get_status_display(),
+        badge_class=f"message-{message.status}",
+        who=who,
+    )
 
 
 def _task(item: TimelineItem, task: Task) -> Shown:

@@ -70,6 +70,8 @@ EVENT_SUMMARIES = {
     "sms_opted_in": "Opted in to texts",
     "sms_undeliverable": "Phone number marked undeliverable for texts",
     "sms_deliverable": "Phone number cleared for texts again",
+    "sms_failed": "Text not delivered",
+    "sms_received": "Texted the workspace",
     "unsubscribed": "Unsubscribed from marketing email",
     "resubscribed": "Subscribed to marketing email again",
     "suppressed": "Put on the do-not-email list",

@@ -22,6 +22,10 @@ Misbehaviour on demand (`fail_next`, one entry consumed per request): 429 (with 
 `retry_after`), any 5xx, "slow" (do the work, then answer after `slow_seconds`, past the
 client's timeout) or "drop" (do the work, then close the connection without answering).
 
+`inbound(url, from_, to, body, account_sid)` is a lead texting the account's number: the form
+Twilio posts to the number's inbound webhook, signed the same way; it returns the app's
+answer (status and TwiML).
+
 `status_callback(sid, status)` posts the callback Twilio would send to the message's
 StatusCallback URL, signed exactly as Twilio signs (`signature`: base64 HMAC-SHA1 of the full
 URL followed by each POST parameter's name and value in name order, keyed by the account's
@@ -69,6 +73,47 @@ def signature(url: str, params: Mapping[str, str], auth_token: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def post_signed(
+    url: str, params: Mapping[str, str], auth_token: str, *, via: Any = None
+) -> tuple[int, str]:
+    """POST `params` form-encoded to `url` with Twilio's signature for that URL; returns the
+    HTTP status and body. `via` is a Django test client: the same request (host, scheme,
+    path and query of `url`) goes through it in this process instead of over the network,
+    for tests whose rows a server in another process could not see."""
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": signature(url, params, auth_token),
+        "User-Agent": "TwilioProxy/1.1",
+    }
+    if via is not None:
+        parsed = urlparse(url)
+        path = f"{parsed.path}?{parsed.query}" if parsed.query else parsed.path
+        answer = via.post(
+            path,
+            data=urlencode(params),
+            content_type=headers["Content-Type"],
+            headers={"X-Twilio-Signature": headers["X-Twilio-Signature"]},
+            HTTP_HOST=parsed.netloc,
+            secure=parsed.scheme == "https",
+        )
+        return int(answer.status_code), answer.content.decode()
+    target = urlparse(url)
+    if (target.hostname or "").endswith(".localhost"):
+        # A workspace's host (<slug>.localhost) is the loopback address, as browsers take it
+        # (RFC 6761) though the system resolver may not: connect there, keep the Host.
+        headers["Host"] = target.netloc
+        netloc = f"127.0.0.1:{target.port}" if target.port else "127.0.0.1"
+        url = target._replace(netloc=netloc).geturl()
+    request = urllib.request.Request(
+        url, data=urlencode(params).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return int(answer.status), answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 def rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC))
 
@@ -104,6 +149,7 @@ class TwilioDouble:
     status_callbacks: dict[str, str] = field(default_factory=dict)  # message sid -> URL
     requests: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # what status_callback sent
+    inbound_messages: list[dict[str, Any]] = field(default_factory=list)  # what inbound sent
     refusals: dict[str, int] = field(default_factory=dict)  # To -> Twilio error code
     fail_next: list[Any] = field(default_factory=list)
     retry_after: int = 2
@@ -138,10 +184,11 @@ class TwilioDouble:
             ]
 
     def status_callback(
-        self, message_sid: str, status: str, *, error_code: int | None = None
+        self, message_sid: str, status: str, *, error_code: int | None = None, via: Any = None
     ) -> int:
         """Move the message to `status` and post Twilio's signed status callback to its
-        StatusCallback URL; returns the HTTP status the app answered."""
+        StatusCallback URL; returns the HTTP status the app answered. `via`: a Django test
+        client to post with instead of the network (see post_signed)."""
         with self.lock:
             message = self.messages[message_sid]
             message["status"] = status
@@ -165,24 +212,49 @@ class TwilioDouble:
             params["MessagingServiceSid"] = message["messaging_service_sid"]
         if error_code is not None:
             params["ErrorCode"] = str(error_code)
-        request = urllib.request.Request(
-            url,
-            data=urlencode(params).encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": signature(url, params, token),
-                "User-Agent": "TwilioProxy/1.1",
-            },
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as answer:
-                code = int(answer.status)
-        except urllib.error.HTTPError as error:
-            code = error.code
+        code, _ = post_signed(url, params, token, via=via)
         with self.lock:
             self.callbacks.append({"url": url, "params": params, "status": code})
         return code
+
+    def inbound(
+        self,
+        url: str,
+        from_: str,
+        to: str,
+        body: str,
+        account_sid: str,
+        *,
+        num_media: int = 0,
+        via: Any = None,
+    ) -> tuple[int, str]:
+        """A lead texts `to` (the account's number): post the form Twilio posts to the
+        number's "A message comes in" webhook `url`, signed with the account's auth token.
+        Returns the app's answer: HTTP status and body (TwiML)."""
+        sid = new_sid("SM")
+        params = {
+            "AccountSid": account_sid,
+            "ApiVersion": API_VERSION,
+            "Body": body,
+            "From": from_,
+            "FromCountry": "US",
+            "MessageSid": sid,
+            "NumMedia": str(num_media),
+            "NumSegments": "1",
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": to,
+            "ToCountry": "US",
+        }
+        with self.lock:
+            token = self.accounts[account_sid].auth_token
+        code, answer = post_signed(url, params, token, via=via)
+        with self.lock:
+            self.inbound_messages.append(
+                {"url": url, "params": params, "status": code, "answer": answer}
+            )
+        return code, answer
 
 
 @contextmanager
