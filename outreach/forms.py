@@ -12,6 +12,7 @@ from django import forms
 
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from outreach.models import Campaign
+from outreach.services.campaigns import SMS_TEMPLATE_MAX
 from project.inputs import storable_datetime
 
 # Audience criteria the form edits, and the form field that shows each one's errors.
@@ -153,7 +154,16 @@ class AudienceForm(forms.Form):
         return rows
 
 
+CHANNEL_CHOICES = [("email", "Email"), ("sms", "SMS")]
+
+
 class CampaignForm(AudienceForm):
+    """A campaign's content and audience. An SMS campaign's form has the message only: a
+    text has no subject and no HTML part, so those fields are not offered at all."""
+
+    channel = forms.ChoiceField(
+        required=False, choices=CHANNEL_CHOICES, initial="email", widget=forms.HiddenInput
+    )
     name = forms.CharField(max_length=200, label="Campaign name")
     subject = forms.CharField(required=False, max_length=255, label="Subject")
     body_template = forms.CharField(
@@ -170,18 +180,47 @@ class CampaignForm(AudienceForm):
     # The fields the merge-field picker inserts into, and how it names each.
     merge_targets = {"subject": "Subject", "body_template": "Text", "html_template": "HTML"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, channel: str = "email", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.chosen_channel = channel if channel in dict(CHANNEL_CHOICES) else "email"
+        self.initial["channel"] = self.chosen_channel
+        if self.is_bound:
+            # What the page shows follows the channel posted, not the one asked for in the URL.
+            posted = self.data.get("channel")
+            self.chosen_channel = posted if posted in dict(CHANNEL_CHOICES) else "email"
+        if self.chosen_channel == "sms":
+            del self.fields["subject"], self.fields["html_template"]
+            body = self.fields["body_template"]
+            body.label = "Message"
+            body.max_length = SMS_TEMPLATE_MAX  # type: ignore[attr-defined]
+            body.help_text = (
+                "Merge fields work as in email. “Reply STOP to opt out” is added on a line of "
+                "its own unless your text already says how to opt out."
+            )
+            body.widget = _template_area(6)
+            body.widget.attrs.update({"data-sms-composer": "", "maxlength": SMS_TEMPLATE_MAX})
+            self.merge_targets = {"body_template": "Message"}
         for name, label in self.merge_targets.items():
             self.fields[name].widget.attrs["data-merge-target"] = label
+
+    def clean_body_template(self) -> str:
+        text: str = self.cleaned_data.get("body_template") or ""
+        # Browsers post a textarea's lines as CRLF; a text counts (and is billed) by what the
+        # member sees, one character per line break.
+        return text.replace("\r\n", "\n") if self.is_sms else text
+
+    @property
+    def is_sms(self) -> bool:
+        return self.chosen_channel == "sms"
 
     def campaign_values(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "name": data["name"],
-            "subject": data["subject"],
+            "channel": self.chosen_channel,
+            "subject": data.get("subject", ""),
             "body_template": data["body_template"],
-            "html_template": data["html_template"],
+            "html_template": data.get("html_template", ""),
             "audience": self.audience(),
         }
 
@@ -195,6 +234,7 @@ def campaign_initial(campaign: Campaign) -> dict[str, Any]:
     first_value = custom_fields.pop(first_key) if first_key is not None else ""
     stage = audience.pop("stage", None)
     initial: dict[str, Any] = {
+        "channel": campaign.channel,
         "name": campaign.name,
         "subject": campaign.subject,
         "body_template": campaign.body_template,

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
     path("campaigns/audience-count/", campaigns.audience_count, name="campaign_audience_count"),
+    path("campaigns/sms-preview/", campaigns.sms_preview, name="campaign_sms_preview"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
     path(

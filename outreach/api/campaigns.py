@@ -103,6 +103,7 @@ class CampaignIn(Schema):
 
 class CampaignPatch(Schema):
     name: Omittable[str] = None
+    channel: Omittable[str] = None  # a draft only: the channel is fixed once it leaves draft
     subject: Omittable[Subject] = None
     body_template: Omittable[str] = None
     html_template: Omittable[str] = None

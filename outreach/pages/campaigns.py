@@ -42,6 +42,8 @@ from outreach.selectors.campaigns import (
 )
 from outreach.selectors.email_settings import postal_address_missing
 from outreach.selectors.merge_fields import merge_fields
+from outreach.selectors.sms_audience_summary import SmsAudienceSummary, sms_audience_summary
+from outreach.selectors.sms_preview import preview_sms
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -56,9 +58,11 @@ from outreach.services.campaigns import (
     duplicate_campaign,
     update_campaign,
 )
+from outreach.sms_segments import count_segments, room_left
 from project.content_security import shows_email_html
 from project.errors import DomainError, InvalidInput
 from project.pages import add_domain_errors
+from sms.compose import OPT_OUT_LINE
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -79,17 +83,55 @@ def _audience_now(campaign: Campaign) -> tuple[int, bool]:
     return campaign.audience_size, False
 
 
-def _count_audience(form: AudienceForm) -> tuple[int | None, list[str]]:
-    """How many leads the criteria reach now, or what is wrong with them."""
+def _count_audience(
+    form: AudienceForm, *, channel: str = "email", template: str = ""
+) -> tuple[int | None, list[str], SmsAudienceSummary | None]:
+    """How many leads the criteria reach now (for SMS, with who cannot be texted and the
+    segments it takes), or what is wrong with them."""
     if not form.is_valid():
-        return None, [
-            f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
-            for name, errors in form.errors.items()
-        ]
+        return (
+            None,
+            [
+                f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
+                for name, errors in form.errors.items()
+            ],
+            None,
+        )
     try:
-        return audience_leads(clean_audience(form.audience())).count(), []
+        audience = clean_audience(form.audience())
     except InvalidInput as error:
-        return None, [detail["message"] for detail in error.details] or [error.message]
+        return None, [detail["message"] for detail in error.details] or [error.message], None
+    if channel == "sms":
+        summary = sms_audience_summary(audience, template)
+        return summary.textable, [], summary
+    return audience_leads(audience).count(), [], None
+
+
+def _sms_composer(template: str, audience: dict[str, Any] | None) -> dict[str, Any]:
+    """The composer's count of the text as typed and its preview as sent (rendered for the
+    audience's first lead or a sample one, with the opt-out line)."""
+    typed = template.replace("\r\n", "\n")
+    try:
+        preview, preview_error = preview_sms(typed, audience), None
+    except InvalidInput as error:
+        preview = None
+        preview_error = error.details[0]["message"] if error.details else error.message
+    return {
+        "typed_count": count_segments(typed),
+        "typed_left": room_left(typed),
+        "sms_preview": preview,
+        "sms_preview_error": preview_error,
+        "opt_out_line": OPT_OUT_LINE,
+    }
+
+
+def _audience_of(form: AudienceForm) -> dict[str, Any] | None:
+    if not form.is_valid():
+        return None
+    try:
+        return clean_audience(form.audience())
+    except InvalidInput:
+        return None
 
 
 # --- List, new, edit ------------------------------------------------------------------------
@@ -121,20 +163,26 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | None) -> HttpResponse:
-    count_form = AudienceForm(form.data if form.is_bound else form.initial)
-    count, problems = _count_audience(count_form)
+    values = form.data if form.is_bound else form.initial
+    count_form = AudienceForm(values)
+    template = str(values.get("body_template") or "")
+    count, problems, summary = _count_audience(
+        count_form, channel=form.chosen_channel, template=template
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "campaign": campaign,
+        "channel": form.chosen_channel,
+        "audience_count": count,
+        "audience_problems": problems,
+        "sms_summary": summary,
+        "kept_criteria": form.kept_summary(),
+        "merge_fields": merge_fields(),
+    }
+    if form.is_sms:
+        context.update(_sms_composer(template, _audience_of(AudienceForm(values))))
     return render(
-        request,
-        "outreach/campaigns/form.html",
-        {
-            "form": form,
-            "campaign": campaign,
-            "audience_count": count,
-            "audience_problems": problems,
-            "kept_criteria": form.kept_summary(),
-            "merge_fields": merge_fields(),
-        },
-        status=422 if form.errors else 200,
+        request, "outreach/campaigns/form.html", context, status=422 if form.errors else 200
     )
 
 
@@ -150,7 +198,10 @@ def _add_campaign_errors(form: CampaignForm, error: InvalidInput) -> None:
 def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
     actor = signed_in_user(request)
     require_manager(actor)
-    form = CampaignForm(request.POST if request.method == "POST" else None)
+    form = CampaignForm(
+        request.POST if request.method == "POST" else None,
+        channel=request.GET.get("channel", "email"),
+    )
     if form.is_bound and form.is_valid():
         try:
             campaign = create_campaign(actor=actor, **form.campaign_values())
@@ -176,7 +227,10 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
             "edited. Cancel it, or copy its text into a new campaign."
         )
     if request.method == "GET":
-        return _form_page(request, CampaignForm(initial=campaign_initial(campaign)), campaign)
+        # A draft may still change channel (?channel=sms); once it leaves draft it cannot.
+        channel = request.GET.get("channel") or campaign.channel
+        initial = {**campaign_initial(campaign), "channel": channel}
+        return _form_page(request, CampaignForm(initial=initial, channel=channel), campaign)
     form = CampaignForm(request.POST)
     if form.is_valid():
         try:
@@ -192,13 +246,44 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 @workspace_page
 @require_GET
 def audience_count(request: HtmxHttpRequest) -> HttpResponse:
-    """The live count under the audience criteria while they are being edited."""
-    count, problems = _count_audience(AudienceForm(request.GET))
+    """The live count under the audience criteria while they are being edited (for an SMS
+    campaign, who can be texted and the segments it takes)."""
+    channel = "sms" if request.GET.get("channel") == "sms" else "email"
+    count, problems, summary = _count_audience(
+        AudienceForm(request.GET), channel=channel, template=request.GET.get("body_template", "")
+    )
     return render(
         request,
         "outreach/campaigns/_audience_count.html",
-        {"audience_count": count, "audience_problems": problems},
+        {
+            "audience_count": count,
+            "audience_problems": problems,
+            "sms_summary": summary,
+            "channel": channel,
+        },
         status=422 if problems else 200,
+    )
+
+
+@workspace_page
+@require_GET
+def sms_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """The SMS composer's preview while the text is typed: the count of the text as typed,
+    the text as sent for a lead, and (out of band) the audience's segment total."""
+    form = AudienceForm(request.GET)
+    template = request.GET.get("body_template", "")
+    count, problems, summary = _count_audience(form, channel="sms", template=template)
+    return render(
+        request,
+        "outreach/campaigns/_sms_preview.html",
+        {
+            **_sms_composer(template, _audience_of(AudienceForm(request.GET))),
+            "audience_count": count,
+            "audience_problems": problems,
+            "sms_summary": summary,
+            "channel": "sms",
+            "oob": True,
+        },
     )
 
 
