@@ -67,3 +67,34 @@ class DomainProviderUnavailable(DomainError):
     code = "domain_provider_unavailable"
     status = 502
     default_message = "Postmark did not answer, so nothing changed. Try again in a minute."
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+
+
+class SmsNotConnected(Conflict):
+    code = "sms_account_not_connected"
+    default_message = (
+        "No Twilio account is connected, so no text can be sent. Connect yours in "
+        "Settings → SMS, then send the test again."
+    )
+
+
+class WrongChannel(Conflict):
+    code = "wrong_channel"
+
+
+class SmsProviderRefused(DomainError):
+    """Twilio refused the text (its error code is in the message); 422: change the input."""
+
+    code = "sms_refused"
+    status = 422
+
+
+class SmsProviderUnavailable(DomainError):
+    code = "sms_provider_unavailable"
+    status = 503
+    default_message = (
+        "Twilio did not answer, so the test text may not have gone. Try again in a minute."
+    )

@@ -299,6 +299,109 @@ class ScheduleForm(forms.Form):
         return chosen.replace(tzinfo=None).replace(tzinfo=local)
 
 
+class TestSmsForm(forms.Form):
+    to = forms.CharField(
+        max_length=40,
+        label="Your mobile number",
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+44 7700 900123"}
+        ),
+    )
+
+
+def _code_input(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(
+        attrs={
+            "placeholder": placeholder,
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "autocomplete": "off",
+        }
+    )
+
+
+def _secret_input() -> forms.PasswordInput:
+    return forms.PasswordInput(attrs={"autocomplete": "new-password", "spellcheck": "false"})
+
+
+class SmsAccountForm(forms.Form):
+    """The workspace's Twilio account. A secret left empty keeps the stored one (it is never
+    shown again); the service checks everything with Twilio before saving."""
+
+    account_sid = forms.CharField(
+        max_length=34,
+        label="Account SID",
+        help_text="In the Twilio console, Account info: AC followed by 32 characters.",
+        widget=_code_input("AC…"),
+        error_messages={"required": "Paste your account SID from the Twilio console."},
+    )
+    auth_token = forms.CharField(
+        required=False, max_length=128, label="Auth token", widget=_secret_input()
+    )
+    api_key_sid = forms.CharField(
+        required=False,
+        max_length=34,
+        label="API key SID (optional)",
+        help_text="Instead of the auth token or beside it. Empty this field to remove the key.",
+        widget=_code_input("SK…"),
+    )
+    api_key_secret = forms.CharField(
+        required=False, max_length=128, label="API key secret", widget=_secret_input()
+    )
+    phone_number = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Sender number",
+        help_text="A Twilio number that can send SMS, with its country code.",
+        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+14155550123"}),
+    )
+    messaging_service_sid = forms.CharField(
+        required=False,
+        max_length=34,
+        label="Or a messaging service SID",
+        help_text="MG…: Twilio picks the number from the service's pool. Give one sender only.",
+        widget=_code_input("MG…"),
+    )
+    send_rate = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        initial=1,
+        label="Messages per second",
+        help_text="What Twilio allows your sender: 1 for a long code in the US, more for a "
+        "toll-free number, short code or messaging service.",
+    )
+    help_text = forms.CharField(
+        required=False,
+        max_length=320,
+        label="Answer to HELP",
+        help_text="What a lead who texts HELP gets back, 320 characters at most. Empty: "
+        "your workspace's name, why they get texts and how to stop them.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 320}),
+    )
+
+    def __init__(self, *args: Any, stored_secrets: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name, last4 in (stored_secrets or {}).items():
+            if last4:
+                field = self.fields[name]
+                field.help_text = f"Saved, ending …{last4}. Leave empty to keep it."
+                field.widget.attrs["placeholder"] = f"•••• {last4}"
+
+    def account_values(self) -> dict[str, Any]:
+        """What the service takes (call after is_valid()): an empty secret keeps the stored one."""
+        data = self.cleaned_data
+        return {
+            "account_sid": data["account_sid"].strip(),
+            "auth_token": data["auth_token"] or None,
+            "api_key_sid": data["api_key_sid"].strip(),
+            "api_key_secret": data["api_key_secret"] or None,
+            "phone_number": data["phone_number"].strip(),
+            "messaging_service_sid": data["messaging_service_sid"].strip(),
+            "send_rate": data["send_rate"],
+            "help_text": data["help_text"],
+        }
+
+
 class EmailSettingsForm(forms.Form):
     postal_address = forms.CharField(
         required=False,

@@ -6,7 +6,14 @@ from ninja import Router
 from outreach import webhooks
 from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
-from outreach.pages import campaigns, email_settings, lead_email, sending_identity, unsubscribe
+from outreach.pages import (
+    campaigns,
+    email_settings,
+    lead_email,
+    sending_identity,
+    sms_settings,
+    unsubscribe,
+)
 
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
@@ -48,6 +55,8 @@ urlpatterns: list[URLPattern] = [
         email_settings.new_webhook_secret,
         name="email_webhook_secret",
     ),
+    path("settings/sms/", sms_settings.sms_settings, name="sms_settings"),
+    path("settings/sms/disconnect/", sms_settings.sms_disconnect, name="sms_disconnect"),
     path("settings/sending/", sending_identity.sending_settings, name="sending_settings"),
     path(
         "settings/sending/domain/",

@@ -38,6 +38,7 @@ from outreach.services.campaigns import (
     duplicate_campaign,
     update_campaign,
 )
+from outreach.services.sms_test_send import send_campaign_test_sms
 from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["campaigns"])
@@ -67,6 +68,8 @@ class CampaignOut(Schema):
     complained_count: int
     failed_count: int
     suppressed_count: int
+    replied_count: int  # SMS: replies other than STOP, START or HELP
+    segments_used: int  # SMS: segments Twilio billed
     last_error: str
     created_at: datetime
     updated_at: datetime
@@ -168,6 +171,13 @@ class TestSendOut(Schema):
     to: str
 
 
+class TestSmsIn(Schema):
+    to: Annotated[str, StringConstraints(max_length=40)]
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"to": "+14155550123"}]}
+    )
+
+
 class ProgressOut(Schema):
     queued: int
     sending: int
@@ -189,6 +199,8 @@ class CountsOut(Schema):
     complained: int
     failed: int
     suppressed: int
+    replied: int
+    segments_used: int
 
 
 class RatesOut(Schema):
@@ -198,6 +210,8 @@ class RatesOut(Schema):
     bounce_rate: float
     unsubscribe_rate: float
     complaint_rate: float
+    failure_rate: float  # failed over failed + sent
+    reply_rate: float
 
 
 class RevenueOut(Schema):
@@ -229,7 +243,10 @@ class StatsOut(Schema):
 class CampaignMessageOut(Schema):
     id: int
     lead: int = Field(..., alias="lead_id")
+    channel: str
     to_email: str
+    to_phone: str
+    segments: int
     subject: str
     status: str
     provider_id: str
@@ -325,6 +342,19 @@ def test_campaign(request: HttpRequest, campaign_id: int, payload: TestSendIn) -
     return {
         "to": send_campaign_test(
             actor=acting_user(request), campaign_id=campaign_id, lead_id=payload.lead
+        )
+    }
+
+
+@router.post("/{int:campaign_id}/test-sms", response=TestSendOut)
+def test_campaign_sms(request: HttpRequest, campaign_id: int, payload: TestSmsIn) -> dict[str, str]:
+    """Text an SMS campaign, as its first textable lead would get it (opt-out line included,
+    marked [Test]), to `to` now. 422 invalid_phone, 409 without a connected Twilio account
+    (or for an email campaign), 422 sms_refused when Twilio refuses it, 503 when it does
+    not answer. Nothing is counted on leads or against the plan."""
+    return {
+        "to": send_campaign_test_sms(
+            actor=acting_user(request), campaign_id=campaign_id, to=payload.to
         )
     }
 

@@ -27,6 +27,7 @@ from outreach.forms import (
     AudienceForm,
     CampaignForm,
     ScheduleForm,
+    TestSmsForm,
     campaign_error_field,
     campaign_initial,
 )
@@ -58,6 +59,7 @@ from outreach.services.campaigns import (
     duplicate_campaign,
     update_campaign,
 )
+from outreach.services.sms_test_send import send_campaign_test_sms
 from outreach.sms_segments import count_segments, room_left
 from project.content_security import shows_email_html
 from project.errors import DomainError, InvalidInput
@@ -324,11 +326,17 @@ def _detail_page(
     *,
     error: DomainError | None = None,
     schedule_form: ScheduleForm | None = None,
+    test_sms_form: TestSmsForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     campaign = get_record(Campaign, campaign_id)
+    preview: Any
     try:
-        preview, preview_error = render_preview(campaign), None
+        if campaign.channel == "sms":
+            preview = preview_sms(campaign.body_template, campaign.audience)
+        else:
+            preview = render_preview(campaign)
+        preview_error = None
     except DomainError as problem:
         preview, preview_error = None, problem
     context = {
@@ -337,7 +345,8 @@ def _detail_page(
         "preview": preview,
         "preview_error": preview_error,
         "action_error": error,
-        "postal_address_missing": postal_address_missing(),
+        "postal_address_missing": campaign.channel == "email" and postal_address_missing(),
+        "test_sms_form": test_sms_form or TestSmsForm(),
     }
     if schedule_form is not None:
         context["schedule_form"] = schedule_form
@@ -393,10 +402,11 @@ STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str
 def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> HttpResponse:
     """The buttons of the detail page. A refusal shows the page again with the reason and
     the refusal's status (403, 409, 422...)."""
-    if action not in (*STATE_ACTIONS, "schedule", "test", "delete"):
+    if action not in (*STATE_ACTIONS, "schedule", "test", "test-sms", "delete"):
         raise Http404("No such campaign action.")
     actor = signed_in_user(request)
     schedule_form = ScheduleForm(request.POST) if action == "schedule" else None
+    test_sms_form = TestSmsForm(request.POST) if action == "test-sms" else None
     try:
         if action in STATE_ACTIONS:
             change, success = STATE_ACTIONS[action]
@@ -408,6 +418,11 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
                 actor=actor, campaign_id=campaign_id, scheduled_at=schedule_form.when()
             )
             messages.success(request, f"Scheduled for {_when(campaign)}.")
+        elif test_sms_form is not None:
+            number = send_campaign_test_sms(
+                actor=actor, campaign_id=campaign_id, to=request.POST.get("to", "")
+            )
+            messages.success(request, f"Test text sent to {number}. It starts with [Test].")
         elif action == "test":
             address = send_campaign_test(actor=actor, campaign_id=campaign_id)
             where = " (in the development outbox)" if delivers_to_outbox() else ""
@@ -418,10 +433,16 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
             messages.success(request, f"“{name}” is deleted.")
             return redirect("campaign_list")
     except DomainError as error:
-        if schedule_form is not None and isinstance(error, InvalidInput):
-            add_domain_errors(schedule_form, error.details)
+        for form in (schedule_form, test_sms_form):
+            if form is not None and isinstance(error, InvalidInput):
+                add_domain_errors(form, error.details)
         return _detail_page(
-            request, campaign_id, error=error, schedule_form=schedule_form, status=error.status
+            request,
+            campaign_id,
+            error=error,
+            schedule_form=schedule_form,
+            test_sms_form=test_sms_form,
+            status=error.status,
         )
     return redirect("campaign_detail", campaign_id)
 

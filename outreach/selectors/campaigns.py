@@ -81,6 +81,8 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
             "complained": campaign.complained_count,
             "failed": campaign.failed_count,
             "suppressed": campaign.suppressed_count,
+            "replied": campaign.replied_count,
+            "segments_used": campaign.segments_used,
         },
         "rates": {
             "delivery_rate": _rate(campaign.delivered_count, sent),
@@ -89,6 +91,8 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
             "bounce_rate": _rate(campaign.bounced_count, sent),
             "unsubscribe_rate": _rate(campaign.unsubscribed_count, sent),
             "complaint_rate": _rate(campaign.complained_count, sent),
+            "failure_rate": _rate(campaign.failed_count, sent + campaign.failed_count),
+            "reply_rate": _rate(campaign.replied_count, sent),
         },
         # Net revenue of the payments credited to it, per currency, and per recipient sent.
         "revenue": campaign_revenue(campaign.pk, recipients=sent) if sent else [],

@@ -1,0 +1,120 @@
+"""The results of an SMS campaign: the campaign page shows sent, delivered, failed, opted
+out, replies and segments used with their rates; the messages and the recipients list show
+each text's number, status and error; the API's campaign and stats carry replied_count and
+segments_used. Counters are set directly in the database (the engine is not under test);
+another workspace sees none of it."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from crm.models import Lead, Message
+from outreach.models import Campaign
+from tests.support.clients import api, post
+from tests.support.pages import page_text
+
+
+def sent_sms_campaign(fixture) -> int:
+    """An SMS campaign that went out to 3 leads: 2 delivered, 1 to a landline."""
+    body = {"name": "Spring texts", "channel": "sms", "body_template": "Doors open Monday"}
+    campaign_id = post(api(fixture), "/api/v1/campaigns", body).json()["id"]
+    now = timezone.now()
+    with schema_context(fixture.workspace.schema_name):
+        Campaign.objects.filter(pk=campaign_id).update(
+            status=Campaign.Status.SENT,
+            audience_size=3,
+            frozen_at=now,
+            started_at=now,
+            finished_at=now,
+            sent_count=2,
+            delivered_count=2,
+            failed_count=1,
+            unsubscribed_count=1,
+            replied_count=1,
+            segments_used=4,
+        )
+        for i, (status, error) in enumerate(
+            [("delivered", ""), ("delivered", ""), ("failed", "Twilio: landline (30006)")]
+        ):
+            lead = Lead.objects.create(first_name=f"Texter{i}", phone=f"+1415555010{i}")
+            Message.objects.create(
+                lead=lead,
+                campaign_id=campaign_id,
+                channel="sms",
+                direction="outbound",
+                status=status,
+                to_phone=lead.phone,
+                body="Doors open Monday\nReply STOP to opt out",
+                segments=2 if status == "delivered" else 0,
+                error=error,
+                error_code=30006 if error else 0,
+                sent_at=now if status == "delivered" else None,
+                delivered_at=now if status == "delivered" else None,
+            )
+    return campaign_id
+
+
+def test_the_campaign_page_shows_the_sms_results_with_rates(make_workspace) -> None:
+    fixture = make_workspace()
+    campaign_id = sent_sms_campaign(fixture)
+
+    page = fixture.signed_in_client().get(f"/campaigns/{campaign_id}/")
+
+    shown = page_text(page)
+    assert page.status_code == 200
+    assert "2 sent" in shown
+    assert "2 delivered · 100.0%" in shown
+    assert "1 failed · 33.3%" in shown
+    assert "1 opted out · 50.0%" in shown
+    assert "1 replied · 50.0%" in shown
+    assert "4 segments used" in shown
+    assert "opened" not in shown.split("Results")[1].split("Preview")[0]  # no email tiles
+    assert "accepted by Twilio" in shown
+    assert "+14155550102" in shown and "Twilio: landline (30006)" in shown
+
+
+def test_the_recipients_list_shows_each_texts_number_status_and_error(make_workspace) -> None:
+    fixture = make_workspace()
+    campaign_id = sent_sms_campaign(fixture)
+    client = fixture.signed_in_client()
+
+    every = client.get(f"/campaigns/{campaign_id}/recipients/")
+    failed = client.get(f"/campaigns/{campaign_id}/recipients/?status=failed")
+
+    assert every.status_code == 200
+    assert 'data-testid="sms-recipients"' in every.content.decode()
+    assert "Number" in page_text(every)
+    for number in ("+14155550100", "+14155550101", "+14155550102"):
+        assert number in page_text(every)
+    failed_text = page_text(failed)
+    assert "+14155550102 Failed" in failed_text
+    assert "Twilio: landline (30006)" in failed_text
+    assert "+14155550100" not in failed_text
+
+
+def test_the_api_carries_replies_and_segments(make_workspace) -> None:
+    fixture = make_workspace()
+    campaign_id = sent_sms_campaign(fixture)
+    client = api(fixture)
+
+    campaign = client.get(f"/api/v1/campaigns/{campaign_id}").json()
+    stats = client.get(f"/api/v1/campaigns/{campaign_id}/stats").json()
+    messages = client.get(f"/api/v1/campaigns/{campaign_id}/messages?status=failed").json()
+
+    assert campaign["replied_count"] == 1 and campaign["segments_used"] == 4
+    assert stats["counts"]["replied"] == 1 and stats["counts"]["segments_used"] == 4
+    assert stats["rates"]["reply_rate"] == 0.5
+    assert stats["rates"]["failure_rate"] == 0.3333
+    [message] = messages["items"]
+    assert message["channel"] == "sms" and message["to_phone"] == "+14155550102"
+    assert message["error"] == "Twilio: landline (30006)" and message["error_code"] == 30006
+
+
+def test_another_workspace_gets_404_for_the_results(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    campaign_id = sent_sms_campaign(alpha)
+
+    assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/").status_code == 404
+    assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/recipients/").status_code == 404
+    assert api(beta).get(f"/api/v1/campaigns/{campaign_id}/stats").status_code == 404
