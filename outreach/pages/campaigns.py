@@ -42,7 +42,7 @@ from outreach.selectors.campaigns import (
     render_preview,
 )
 from outreach.selectors.email_settings import postal_address_missing
-from outreach.selectors.merge_fields import merge_fields
+from outreach.selectors.merge_fields import MergeFieldGroup, merge_fields
 from outreach.selectors.sms_audience_summary import SmsAudienceSummary, sms_audience_summary
 from outreach.selectors.sms_preview import preview_sms
 from outreach.services.campaign_sending import (
@@ -127,6 +127,22 @@ def _sms_composer(template: str, audience: dict[str, Any] | None) -> dict[str, A
     }
 
 
+def _sms_merge_fields() -> list[MergeFieldGroup]:
+    """The picker for a text: no unsubscribe link (STOP is how a lead opts out) and no
+    postal address (a text does not carry one)."""
+    groups = []
+    for group in merge_fields():
+        kept = [
+            field
+            for field in group.fields
+            if "unsubscribe_url" not in field.expression
+            and "postal_address" not in field.expression
+        ]
+        if kept:
+            groups.append(MergeFieldGroup(group.title, kept))
+    return groups
+
+
 def _audience_of(form: AudienceForm) -> dict[str, Any] | None:
     if not form.is_valid():
         return None
@@ -179,7 +195,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
         "audience_problems": problems,
         "sms_summary": summary,
         "kept_criteria": form.kept_summary(),
-        "merge_fields": merge_fields(),
+        "merge_fields": _sms_merge_fields() if form.is_sms else merge_fields(),
     }
     if form.is_sms:
         context.update(_sms_composer(template, _audience_of(AudienceForm(values))))

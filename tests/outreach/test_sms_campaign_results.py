@@ -6,58 +6,14 @@ another workspace sees none of it."""
 
 from __future__ import annotations
 
-from django.utils import timezone
-from django_tenants.utils import schema_context
-
-from crm.models import Lead, Message
-from outreach.models import Campaign
-from tests.support.clients import api, post
+from tests.support.clients import api
 from tests.support.pages import page_text
-
-
-def sent_sms_campaign(fixture) -> int:
-    """An SMS campaign that went out to 3 leads: 2 delivered, 1 to a landline."""
-    body = {"name": "Spring texts", "channel": "sms", "body_template": "Doors open Monday"}
-    campaign_id = post(api(fixture), "/api/v1/campaigns", body).json()["id"]
-    now = timezone.now()
-    with schema_context(fixture.workspace.schema_name):
-        Campaign.objects.filter(pk=campaign_id).update(
-            status=Campaign.Status.SENT,
-            audience_size=3,
-            frozen_at=now,
-            started_at=now,
-            finished_at=now,
-            sent_count=2,
-            delivered_count=2,
-            failed_count=1,
-            unsubscribed_count=1,
-            replied_count=1,
-            segments_used=4,
-        )
-        for i, (status, error) in enumerate(
-            [("delivered", ""), ("delivered", ""), ("failed", "Twilio: landline (30006)")]
-        ):
-            lead = Lead.objects.create(first_name=f"Texter{i}", phone=f"+1415555010{i}")
-            Message.objects.create(
-                lead=lead,
-                campaign_id=campaign_id,
-                channel="sms",
-                direction="outbound",
-                status=status,
-                to_phone=lead.phone,
-                body="Doors open Monday\nReply STOP to opt out",
-                segments=2 if status == "delivered" else 0,
-                error=error,
-                error_code=30006 if error else 0,
-                sent_at=now if status == "delivered" else None,
-                delivered_at=now if status == "delivered" else None,
-            )
-    return campaign_id
+from tests.support.sms_campaigns import sent_sms_campaign
 
 
 def test_the_campaign_page_shows_the_sms_results_with_rates(make_workspace) -> None:
     fixture = make_workspace()
-    campaign_id = sent_sms_campaign(fixture)
+    campaign_id = sent_sms_campaign(fixture.workspace)
 
     page = fixture.signed_in_client().get(f"/campaigns/{campaign_id}/")
 
@@ -76,7 +32,7 @@ def test_the_campaign_page_shows_the_sms_results_with_rates(make_workspace) -> N
 
 def test_the_recipients_list_shows_each_texts_number_status_and_error(make_workspace) -> None:
     fixture = make_workspace()
-    campaign_id = sent_sms_campaign(fixture)
+    campaign_id = sent_sms_campaign(fixture.workspace)
     client = fixture.signed_in_client()
 
     every = client.get(f"/campaigns/{campaign_id}/recipients/")
@@ -95,7 +51,7 @@ def test_the_recipients_list_shows_each_texts_number_status_and_error(make_works
 
 def test_the_api_carries_replies_and_segments(make_workspace) -> None:
     fixture = make_workspace()
-    campaign_id = sent_sms_campaign(fixture)
+    campaign_id = sent_sms_campaign(fixture.workspace)
     client = api(fixture)
 
     campaign = client.get(f"/api/v1/campaigns/{campaign_id}").json()
@@ -113,7 +69,7 @@ def test_the_api_carries_replies_and_segments(make_workspace) -> None:
 
 def test_another_workspace_gets_404_for_the_results(two_workspaces) -> None:
     alpha, beta = two_workspaces
-    campaign_id = sent_sms_campaign(alpha)
+    campaign_id = sent_sms_campaign(alpha.workspace)
 
     assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/").status_code == 404
     assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/recipients/").status_code == 404
