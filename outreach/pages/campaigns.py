@@ -33,7 +33,7 @@ from outreach.forms import (
 )
 from outreach.models import Campaign
 from outreach.pages.common import HtmxHttpRequest, require_manager, workspace_page
-from outreach.selectors.audience import audience_leads, clean_audience
+from outreach.selectors.audience import audience_leads, campaign_audience, clean_audience
 from outreach.selectors.campaigns import (
     campaign_messages,
     campaign_stats,
@@ -76,12 +76,24 @@ CAMPAIGN_MESSAGE_STATUSES = [
     for status in Message.Status
     if status not in (Message.Status.RECEIVED,)
 ]
+# ...and what a text can be (never opened, clicked or bounced).
+SMS_STATUSES = frozenset(
+    {
+        Message.Status.QUEUED,
+        Message.Status.SENDING,
+        Message.Status.SENT,
+        Message.Status.DELIVERED,
+        Message.Status.FAILED,
+        Message.Status.SUPPRESSED,
+        Message.Status.CANCELLED,
+    }
+)
 
 
 def _audience_now(campaign: Campaign) -> tuple[int, bool]:
     """The audience's size and whether it is a live count (not frozen yet) or final."""
     if campaign.frozen_at is None and campaign.status != Campaign.Status.CANCELLED:
-        return audience_leads(campaign.audience).count(), True
+        return campaign_audience(campaign.channel, campaign.audience).count(), True
     return campaign.audience_size, False
 
 
@@ -310,7 +322,11 @@ def sms_preview(request: HtmxHttpRequest) -> HttpResponse:
 
 def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     size, live_count = _audience_now(campaign)
+    summary = None
+    if campaign.channel == "sms" and live_count:
+        summary = sms_audience_summary(campaign.audience, campaign.body_template)
     return {
+        "sms_summary": summary,
         "campaign": campaign,
         "stats": campaign_stats(campaign),
         "live": lifecycle.is_live(campaign),
@@ -323,6 +339,15 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _statuses(campaign: Campaign) -> list[tuple[str, str]]:
+    """What the campaign's messages can be: a text is never opened, clicked or bounced."""
+    if campaign.channel == "sms":
+        return [
+            (value, label) for value, label in CAMPAIGN_MESSAGE_STATUSES if value in SMS_STATUSES
+        ]
+    return CAMPAIGN_MESSAGE_STATUSES
+
+
 def _messages_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     """The first messages of the campaign, filtered by `?status=` when it names one."""
     message_status = request.GET.get("status", "")
@@ -331,7 +356,7 @@ def _messages_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any
     shown = campaign_messages(campaign, status=message_status or None).order_by("id")
     return {
         "message_status": message_status,
-        "message_statuses": CAMPAIGN_MESSAGE_STATUSES,
+        "message_statuses": _statuses(campaign),
         "campaign_messages": shown[:MESSAGES_SHOWN],
     }
 
@@ -500,7 +525,7 @@ def campaign_recipients(request: HtmxHttpRequest, campaign_id: int) -> HttpRespo
     counts = message_counts(campaign)
     statuses = [
         {"value": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in CAMPAIGN_MESSAGE_STATUSES
+        for value, label in _statuses(campaign)
     ]
     return render(
         request,

@@ -12,7 +12,7 @@ from crm.models import Lead, Message
 from outreach.mail_templates import SAMPLE_LEAD, compile_email, lead_fields
 from outreach.models import Campaign
 from outreach.revenue import campaign_revenue
-from outreach.selectors.audience import audience_leads
+from outreach.selectors.audience import audience_leads, campaign_audience
 from outreach.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
 from project.errors import NotFound
 from tenants.schemas import current_workspace
@@ -149,6 +149,7 @@ def campaigns() -> QuerySet[Campaign]:
 
 
 def audience_preview(campaign: Campaign, *, sample: int = 5) -> dict[str, Any]:
-    """How many leads the campaign would reach now, and the newest few of them."""
-    audience = audience_leads(campaign.audience)
+    """How many leads the campaign would reach now (for SMS, those who can be texted), and
+    the newest few of them."""
+    audience = campaign_audience(campaign.channel, campaign.audience)
     return {"count": audience.count(), "sample": list(audience.order_by("-created_at")[:sample])}

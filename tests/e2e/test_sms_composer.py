@@ -41,6 +41,11 @@ SAMPLES = [
     "Line one\nLine two",
 ]
 
+WRITTEN = (
+    'Hi {{ lead.first_name | default: "there" }}, the spring cohort opens Monday 🎉 '
+    "Reply YES and we'll keep you a seat."
+)
+
 
 @pytest.fixture
 def workspace(django_db_blocker) -> Iterator[Workspace]:
@@ -83,7 +88,7 @@ def test_the_composer_counts_as_you_type_and_agrees_with_the_server(
     with django_db_blocker.unblock(), schema_context(workspace.schema_name):
         saved = Campaign.objects.get(name="Spring texts")
         assert saved.channel == "sms"
-        assert saved.body_template == "a" * 70 + "🎉"
+        assert saved.body_template == WRITTEN
 
 
 def _journey(page: Page, base: str, workspace: Workspace, account) -> None:
@@ -127,6 +132,11 @@ def _journey(page: Page, base: str, workspace: Workspace, account) -> None:
         assert counted["units"] == expected.units, text
         assert counted["segments"] == expected.segments, text
         assert counted["perSegment"] == expected.per_segment, text
+
+    # A real message, for the screenshot: merge fields rendered for the sample lead.
+    message.fill(WRITTEN)
+    expect(preview).to_contain_text("Hi Ada, the spring cohort opens Monday")
+    expect(counter).to_contain_text(f"{len(WRITTEN)} characters · UCS-2")
     _shot(page, "sms-editor")
 
     page.get_by_role("button", name="Save draft").click()

@@ -296,3 +296,20 @@ def test_the_audience_panel_shows_the_segments_against_the_plan(make_workspace) 
     assert f"About 4 segments (4 {times} 1, opt-out line included)" in shown
     assert "your plan has 3 of 3 left this month" in shown
     assert "more than your plan has left" in shown
+
+
+def test_a_draft_sms_campaign_page_counts_who_can_be_texted(make_workspace) -> None:
+    fixture = make_workspace()
+    add_texters(fixture.workspace, 2)
+    with schema_context(fixture.workspace.schema_name):
+        Lead.objects.create(first_name="Emailer", email="emailer@example.com")
+    campaign_id = post(api(fixture), "/api/v1/campaigns", SMS).json()["id"]
+
+    page = fixture.signed_in_client().get(f"/campaigns/{campaign_id}/")
+    audience = api(fixture).get(f"/api/v1/campaigns/{campaign_id}/audience")
+
+    shown = page_text(page)
+    assert "2 leads can be texted now" in shown  # not the lead with only an email address
+    assert "Not texted: 1 not opted in." in shown
+    assert "About 2 segments (1 a text)" in shown
+    assert audience.json()["count"] == 2

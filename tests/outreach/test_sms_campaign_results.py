@@ -41,6 +41,7 @@ def test_the_recipients_list_shows_each_texts_number_status_and_error(make_works
     assert every.status_code == 200
     assert 'data-testid="sms-recipients"' in every.content.decode()
     assert "Number" in page_text(every)
+    assert "Opened" not in page_text(every) and "Bounced" not in page_text(every)
     for number in ("+14155550100", "+14155550101", "+14155550102"):
         assert number in page_text(every)
     failed_text = page_text(failed)
