@@ -24,6 +24,7 @@ from outreach.selectors.campaigns import (
     campaigns,
     render_preview,
 )
+from outreach.selectors.sms_audience_summary import campaign_sms_summary
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -128,6 +129,34 @@ class CampaignPage(Schema):
 class AudienceOut(Schema):
     count: int
     sample: list[LeadOut]
+
+
+class SmsPreviewOut(Schema):
+    lead_id: int | None  # None: a sample lead
+    to: str
+    text: str  # as sent: rendered, with the opt-out line
+    characters: int
+    encoding: str  # GSM-7 or UCS-2
+    segments: int
+
+
+class ExcludedOut(Schema):
+    reason: str  # opted_out | not_opted_in | no_valid_number | undeliverable
+    label: str
+    leads: int
+
+
+class SmsSummaryOut(Schema):
+    preview: SmsPreviewOut
+    textable: int
+    matched: int
+    excluded: list[ExcludedOut]
+    segments_per_text: int | None
+    total_segments: int | None
+    segments_used: int  # this month, by the workspace
+    segments_limit: int | None  # None: no monthly limit
+    segments_left: int | None
+    over_limit: bool
 
 
 class AudienceIn(Schema):
@@ -318,6 +347,15 @@ def duplicate(request: HttpRequest, campaign_id: int) -> Status:
 def preview_audience(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     """How many leads the campaign would reach now, and the first few of them."""
     return audience_preview(get_record(Campaign, campaign_id))
+
+
+@router.get("/{int:campaign_id}/sms-summary", response=SmsSummaryOut)
+def sms_summary(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """An SMS campaign before it sends: the text as its first textable lead (or a sample
+    lead) gets it, opt-out line included, with its segments; how many leads can be texted,
+    how many the filter matches that cannot and why; the estimated segments against what
+    the plan has left this month. 409 for an email campaign."""
+    return campaign_sms_summary(get_record(Campaign, campaign_id))
 
 
 @audiences_router.post("/count", response=AudienceCountOut)

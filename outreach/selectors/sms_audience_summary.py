@@ -11,6 +11,8 @@ from django.db.models import Count, Q
 from crm.models import Lead
 from crm.phone_numbers import E164_PATTERN
 from crm.selectors.leads import filter_leads
+from outreach.errors import WrongChannel
+from outreach.models import Campaign
 from outreach.selectors.audience import audience_criteria
 from outreach.selectors.sms_preview import preview_sms
 from project.errors import InvalidInput
@@ -84,3 +86,35 @@ def sms_audience_summary(audience: dict[str, Any], template: str) -> SmsAudience
         segments_limit=None if limit is None else int(limit),
         segments_used=used,
     )
+
+
+def campaign_sms_summary(campaign: Campaign) -> dict[str, Any]:
+    """An SMS campaign before it sends, as the API answers it: the text as its first
+    textable lead gets it, its segments, and the audience summary. 409 for an email
+    campaign; 422 when the template fails (naming the field)."""
+    if campaign.channel != "sms":
+        raise WrongChannel("This is an email campaign; its audience is GET .../audience.")
+    preview = preview_sms(campaign.body_template, campaign.audience)
+    summary = sms_audience_summary(campaign.audience, campaign.body_template)
+    return {
+        "preview": {
+            "lead_id": preview.lead_id,
+            "to": preview.to,
+            "text": preview.text,
+            "characters": preview.count.characters,
+            "encoding": preview.count.encoding.value,
+            "segments": preview.count.segments,
+        },
+        "textable": summary.textable,
+        "matched": summary.matched,
+        "excluded": [
+            {"reason": code, "label": label, "leads": leads}
+            for code, label, leads in summary.excluded
+        ],
+        "segments_per_text": summary.segments_per_text,
+        "total_segments": summary.total_segments,
+        "segments_used": summary.segments_used,
+        "segments_limit": summary.segments_limit,
+        "segments_left": summary.segments_left,
+        "over_limit": summary.over_limit,
+    }

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import Page, expect
 
 from outreach.models import Campaign
-from outreach.sms_segments import count_segments
+from outreach.sms_segments import count_segments, room_left
 from tenants.models import Workspace
 from tests.support.browser import chromium_page
 from tests.support.clients import OWNER_PASSWORD
@@ -132,6 +132,7 @@ def _journey(page: Page, base: str, workspace: Workspace, account) -> None:
         assert counted["units"] == expected.units, text
         assert counted["segments"] == expected.segments, text
         assert counted["perSegment"] == expected.per_segment, text
+        assert counted["left"] == room_left(text), text
 
     # A real message, for the screenshot: merge fields rendered for the sample lead.
     message.fill(WRITTEN)

@@ -253,6 +253,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/audience"): Route(),
     ("GET", "/api/v1/campaigns/{campaign_id}/preview"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/test"): Route(body=lambda: {}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/sms-summary"): Route(prepare=_as_sms),
     ("POST", "/api/v1/campaigns/{campaign_id}/test-sms"): Route(
         body=lambda: {"to": "+14155550123"}, prepare=_as_sms
     ),

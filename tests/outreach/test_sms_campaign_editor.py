@@ -313,3 +313,33 @@ def test_a_draft_sms_campaign_page_counts_who_can_be_texted(make_workspace) -> N
     assert "Not texted: 1 not opted in." in shown
     assert "About 2 segments (1 a text)" in shown
     assert audience.json()["count"] == 2
+
+
+def test_the_api_summarises_an_sms_campaign_before_it_sends(two_workspaces) -> None:
+    alpha, beta = two_workspaces
+    add_texters(alpha.workspace, 3)
+    with schema_context(alpha.workspace.schema_name):
+        Lead.objects.create(
+            first_name="Out",
+            phone="+14155559001",
+            sms_consent=Lead.SmsConsent.OPTED_OUT,
+            sms_opted_out_at=timezone.now(),
+        )
+    campaign_id = post(api(alpha), "/api/v1/campaigns", SMS).json()["id"]
+    email_id = post(
+        api(alpha), "/api/v1/campaigns", {"name": "N", "subject": "S", "body_template": "B"}
+    ).json()["id"]
+
+    answer = api(alpha).get(f"/api/v1/campaigns/{campaign_id}/sms-summary")
+    email = api(alpha).get(f"/api/v1/campaigns/{email_id}/sms-summary")
+    other = api(beta).get(f"/api/v1/campaigns/{campaign_id}/sms-summary")
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["preview"]["text"] == "Hi Texter0, doors open Monday!\nReply STOP to opt out"
+    assert body["preview"]["encoding"] == "GSM-7" and body["preview"]["segments"] == 1
+    assert body["textable"] == 3 and body["matched"] == 4
+    assert body["excluded"] == [{"reason": "opted_out", "label": "opted out", "leads": 1}]
+    assert body["segments_per_text"] == 1 and body["total_segments"] == 3
+    assert email.status_code == 409 and email.json()["error"]["code"] == "wrong_channel"
+    assert other.status_code == 404
