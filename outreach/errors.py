@@ -79,3 +79,26 @@ class SmsNotConnected(Conflict):
 
 class RecipientNotTextable(Conflict):
     code = "recipient_not_textable"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+
+
+class WrongChannel(Conflict):
+    code = "wrong_channel"
+
+
+class SmsProviderRefused(DomainError):
+    """Twilio refused the text (its error code is in the message); 422: change the input."""
+
+    code = "sms_refused"
+    status = 422
+
+
+class SmsProviderUnavailable(DomainError):
+    code = "sms_provider_unavailable"
+    status = 503
+    default_message = (
+        "Twilio did not answer, so the test text may not have gone. Try again in a minute."
+    )

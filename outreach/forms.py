@@ -12,6 +12,7 @@ from django import forms
 
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from outreach.models import Campaign
+from outreach.services.campaigns import SMS_TEMPLATE_MAX
 from project.inputs import storable_datetime
 
 # Audience criteria the form edits, and the form field that shows each one's errors.
@@ -153,7 +154,16 @@ class AudienceForm(forms.Form):
         return rows
 
 
+CHANNEL_CHOICES = [("email", "Email"), ("sms", "SMS")]
+
+
 class CampaignForm(AudienceForm):
+    """A campaign's content and audience. An SMS campaign's form has the message only: a
+    text has no subject and no HTML part, so those fields are not offered at all."""
+
+    channel = forms.ChoiceField(
+        required=False, choices=CHANNEL_CHOICES, initial="email", widget=forms.HiddenInput
+    )
     name = forms.CharField(max_length=200, label="Campaign name")
     subject = forms.CharField(required=False, max_length=255, label="Subject")
     body_template = forms.CharField(
@@ -170,18 +180,47 @@ class CampaignForm(AudienceForm):
     # The fields the merge-field picker inserts into, and how it names each.
     merge_targets = {"subject": "Subject", "body_template": "Text", "html_template": "HTML"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, channel: str = "email", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.chosen_channel = channel if channel in dict(CHANNEL_CHOICES) else "email"
+        self.initial["channel"] = self.chosen_channel
+        if self.is_bound:
+            # What the page shows follows the channel posted, not the one asked for in the URL.
+            posted = self.data.get("channel")
+            self.chosen_channel = posted if posted in dict(CHANNEL_CHOICES) else "email"
+        if self.chosen_channel == "sms":
+            del self.fields["subject"], self.fields["html_template"]
+            body = self.fields["body_template"]
+            body.label = "Message"
+            body.max_length = SMS_TEMPLATE_MAX  # type: ignore[attr-defined]
+            body.help_text = (
+                "Merge fields work as in email. “Reply STOP to opt out” is added on a line of "
+                "its own unless your text already says how to opt out."
+            )
+            body.widget = _template_area(6)
+            body.widget.attrs.update({"data-sms-composer": "", "maxlength": SMS_TEMPLATE_MAX})
+            self.merge_targets = {"body_template": "Message"}
         for name, label in self.merge_targets.items():
             self.fields[name].widget.attrs["data-merge-target"] = label
+
+    def clean_body_template(self) -> str:
+        text: str = self.cleaned_data.get("body_template") or ""
+        # Browsers post a textarea's lines as CRLF; a text counts (and is billed) by what the
+        # member sees, one character per line break.
+        return text.replace("\r\n", "\n") if self.is_sms else text
+
+    @property
+    def is_sms(self) -> bool:
+        return self.chosen_channel == "sms"
 
     def campaign_values(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "name": data["name"],
-            "subject": data["subject"],
+            "channel": self.chosen_channel,
+            "subject": data.get("subject", ""),
             "body_template": data["body_template"],
-            "html_template": data["html_template"],
+            "html_template": data.get("html_template", ""),
             "audience": self.audience(),
         }
 
@@ -195,6 +234,7 @@ def campaign_initial(campaign: Campaign) -> dict[str, Any]:
     first_value = custom_fields.pop(first_key) if first_key is not None else ""
     stage = audience.pop("stage", None)
     initial: dict[str, Any] = {
+        "channel": campaign.channel,
         "name": campaign.name,
         "subject": campaign.subject,
         "body_template": campaign.body_template,
@@ -257,6 +297,109 @@ class ScheduleForm(forms.Form):
             return chosen
         local = dt_timezone(timedelta(minutes=-offset))
         return chosen.replace(tzinfo=None).replace(tzinfo=local)
+
+
+class TestSmsForm(forms.Form):
+    to = forms.CharField(
+        max_length=40,
+        label="Your mobile number",
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+44 7700 900123"}
+        ),
+    )
+
+
+def _code_input(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(
+        attrs={
+            "placeholder": placeholder,
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "autocomplete": "off",
+        }
+    )
+
+
+def _secret_input() -> forms.PasswordInput:
+    return forms.PasswordInput(attrs={"autocomplete": "new-password", "spellcheck": "false"})
+
+
+class SmsAccountForm(forms.Form):
+    """The workspace's Twilio account. A secret left empty keeps the stored one (it is never
+    shown again); the service checks everything with Twilio before saving."""
+
+    account_sid = forms.CharField(
+        max_length=34,
+        label="Account SID",
+        help_text="In the Twilio console, Account info: AC followed by 32 characters.",
+        widget=_code_input("AC…"),
+        error_messages={"required": "Paste your account SID from the Twilio console."},
+    )
+    auth_token = forms.CharField(
+        required=False, max_length=128, label="Auth token", widget=_secret_input()
+    )
+    api_key_sid = forms.CharField(
+        required=False,
+        max_length=34,
+        label="API key SID (optional)",
+        help_text="Instead of the auth token or beside it. Empty this field to remove the key.",
+        widget=_code_input("SK…"),
+    )
+    api_key_secret = forms.CharField(
+        required=False, max_length=128, label="API key secret", widget=_secret_input()
+    )
+    phone_number = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Sender number",
+        help_text="A Twilio number that can send SMS, with its country code.",
+        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+14155550123"}),
+    )
+    messaging_service_sid = forms.CharField(
+        required=False,
+        max_length=34,
+        label="Or a messaging service SID",
+        help_text="MG…: Twilio picks the number from the service's pool. Give one sender only.",
+        widget=_code_input("MG…"),
+    )
+    send_rate = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        initial=1,
+        label="Messages per second",
+        help_text="What Twilio allows your sender: 1 for a long code in the US, more for a "
+        "toll-free number, short code or messaging service.",
+    )
+    help_text = forms.CharField(
+        required=False,
+        max_length=320,
+        label="Answer to HELP",
+        help_text="What a lead who texts HELP gets back, 320 characters at most. Empty: "
+        "your workspace's name, why they get texts and how to stop them.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 320}),
+    )
+
+    def __init__(self, *args: Any, stored_secrets: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name, last4 in (stored_secrets or {}).items():
+            if last4:
+                field = self.fields[name]
+                field.help_text = f"Saved, ending …{last4}. Leave empty to keep it."
+                field.widget.attrs["placeholder"] = f"•••• {last4}"
+
+    def account_values(self) -> dict[str, Any]:
+        """What the service takes (call after is_valid()): an empty secret keeps the stored one."""
+        data = self.cleaned_data
+        return {
+            "account_sid": data["account_sid"].strip(),
+            "auth_token": data["auth_token"] or None,
+            "api_key_sid": data["api_key_sid"].strip(),
+            "api_key_secret": data["api_key_secret"] or None,
+            "phone_number": data["phone_number"].strip(),
+            "messaging_service_sid": data["messaging_service_sid"].strip(),
+            "send_rate": data["send_rate"],
+            "help_text": data["help_text"],
+        }
 
 
 class EmailSettingsForm(forms.Form):

@@ -73,3 +73,17 @@ def count_segments(text: str) -> SegmentCount:
     else:
         segments, room = _parts(widths, part), part
     return SegmentCount(encoding, len(text), units, segments, room)
+
+
+def room_left(text: str) -> int:
+    """Units still free in the text's last segment (what the composer shows as "left"): a
+    character that would not fit starts a new segment, so it is not just the remainder."""
+    count = count_segments(text)
+    if count.segments <= 1:
+        return count.per_segment - count.units
+    used = 0
+    for width in _unit_widths(text, count.encoding):
+        if used + width > count.per_segment:
+            used = 0
+        used += width
+    return count.per_segment - used

@@ -13,6 +13,7 @@ from outreach.pages import (
     lead_email,
     lead_sms,
     sending_identity,
+    sms_settings,
     unsubscribe,
 )
 
@@ -20,6 +21,7 @@ urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
     path("campaigns/audience-count/", campaigns.audience_count, name="campaign_audience_count"),
+    path("campaigns/sms-preview/", campaigns.sms_preview, name="campaign_sms_preview"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
     path(
@@ -58,6 +60,8 @@ urlpatterns: list[URLPattern] = [
         email_settings.new_webhook_secret,
         name="email_webhook_secret",
     ),
+    path("settings/sms/", sms_settings.sms_settings, name="sms_settings"),
+    path("settings/sms/disconnect/", sms_settings.sms_disconnect, name="sms_disconnect"),
     path("settings/sending/", sending_identity.sending_settings, name="sending_settings"),
     path(
         "settings/sending/domain/",

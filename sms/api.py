@@ -33,6 +33,7 @@ class SmsAccountOut(Schema):
     phone_number: str | None
     messaging_service_sid: str | None
     send_rate: int
+    help_text: str  # the answer to HELP; "" for the default naming the workspace
     callbacks_verifiable: bool  # Twilio signs callbacks with the auth token only
     verified_at: datetime
     updated_at: datetime
@@ -46,6 +47,8 @@ class SmsAccountIn(Schema):
     phone_number: Annotated[str, StringConstraints(max_length=32)] = ""
     messaging_service_sid: Sid = ""
     send_rate: int = Field(1, ge=1, le=MAX_SEND_RATE)
+    # Checked by the service (at most 320 characters), so the error names the field as it does.
+    help_text: Annotated[str, StringConstraints(max_length=2000)] | None = None
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -55,6 +58,7 @@ class SmsAccountIn(Schema):
                     "auth_token": "your auth token",
                     "phone_number": "+14155550123",
                     "send_rate": 1,
+                    "help_text": "Harbour Coaching: class reminders. Reply STOP to opt out.",
                 }
             ]
         },
@@ -71,6 +75,7 @@ def account_out(account: SmsAccount) -> dict[str, Any]:
         "phone_number": account.phone_number or None,
         "messaging_service_sid": account.messaging_service_sid or None,
         "send_rate": account.send_rate,
+        "help_text": account.help_text,
         "callbacks_verifiable": bool(account.auth_token_encrypted),
         "verified_at": account.verified_at,
         "updated_at": account.updated_at,

@@ -24,6 +24,7 @@ from outreach.selectors.campaigns import (
     campaigns,
     render_preview,
 )
+from outreach.selectors.sms_audience_summary import campaign_sms_summary
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -38,6 +39,7 @@ from outreach.services.campaigns import (
     duplicate_campaign,
     update_campaign,
 )
+from outreach.services.sms_test_send import send_campaign_test_sms
 from project.inputs import Omittable, StorableDatetime
 
 router = Router(tags=["campaigns"])
@@ -67,6 +69,8 @@ class CampaignOut(Schema):
     complained_count: int
     failed_count: int
     suppressed_count: int
+    replied_count: int  # SMS: replies other than STOP, START or HELP
+    segments_used: int  # SMS: segments Twilio billed
     last_error: str
     created_at: datetime
     updated_at: datetime
@@ -103,6 +107,7 @@ class CampaignIn(Schema):
 
 class CampaignPatch(Schema):
     name: Omittable[str] = None
+    channel: Omittable[str] = None  # a draft only: the channel is fixed once it leaves draft
     subject: Omittable[Subject] = None
     body_template: Omittable[str] = None
     html_template: Omittable[str] = None
@@ -124,6 +129,34 @@ class CampaignPage(Schema):
 class AudienceOut(Schema):
     count: int
     sample: list[LeadOut]
+
+
+class SmsPreviewOut(Schema):
+    lead_id: int | None  # None: a sample lead
+    to: str
+    text: str  # as sent: rendered, with the opt-out line
+    characters: int
+    encoding: str  # GSM-7 or UCS-2
+    segments: int
+
+
+class ExcludedOut(Schema):
+    reason: str  # opted_out | not_opted_in | no_valid_number | undeliverable
+    label: str
+    leads: int
+
+
+class SmsSummaryOut(Schema):
+    preview: SmsPreviewOut
+    textable: int
+    matched: int
+    excluded: list[ExcludedOut]
+    segments_per_text: int | None
+    total_segments: int | None
+    segments_used: int  # this month, by the workspace
+    segments_limit: int | None  # None: no monthly limit
+    segments_left: int | None
+    over_limit: bool
 
 
 class AudienceIn(Schema):
@@ -167,6 +200,13 @@ class TestSendOut(Schema):
     to: str
 
 
+class TestSmsIn(Schema):
+    to: Annotated[str, StringConstraints(max_length=40)]
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"to": "+14155550123"}]}
+    )
+
+
 class ProgressOut(Schema):
     queued: int
     sending: int
@@ -188,6 +228,8 @@ class CountsOut(Schema):
     complained: int
     failed: int
     suppressed: int
+    replied: int
+    segments_used: int
 
 
 class RatesOut(Schema):
@@ -197,6 +239,8 @@ class RatesOut(Schema):
     bounce_rate: float
     unsubscribe_rate: float
     complaint_rate: float
+    failure_rate: float  # failed over failed + sent
+    reply_rate: float
 
 
 class RevenueOut(Schema):
@@ -228,7 +272,10 @@ class StatsOut(Schema):
 class CampaignMessageOut(Schema):
     id: int
     lead: int = Field(..., alias="lead_id")
+    channel: str
     to_email: str
+    to_phone: str
+    segments: int
     subject: str
     status: str
     provider_id: str
@@ -302,6 +349,15 @@ def preview_audience(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     return audience_preview(get_record(Campaign, campaign_id))
 
 
+@router.get("/{int:campaign_id}/sms-summary", response=SmsSummaryOut)
+def sms_summary(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """An SMS campaign before it sends: the text as its first textable lead (or a sample
+    lead) gets it, opt-out line included, with its segments; how many leads can be texted,
+    how many the filter matches that cannot and why; the estimated segments against what
+    the plan has left this month. 409 for an email campaign."""
+    return campaign_sms_summary(get_record(Campaign, campaign_id))
+
+
 @audiences_router.post("/count", response=AudienceCountOut)
 def count_audience(request: HttpRequest, payload: AudienceIn) -> dict[str, Any]:
     """Live count of the leads a set of criteria reaches now (for an audience being edited);
@@ -324,6 +380,19 @@ def test_campaign(request: HttpRequest, campaign_id: int, payload: TestSendIn) -
     return {
         "to": send_campaign_test(
             actor=acting_user(request), campaign_id=campaign_id, lead_id=payload.lead
+        )
+    }
+
+
+@router.post("/{int:campaign_id}/test-sms", response=TestSendOut)
+def test_campaign_sms(request: HttpRequest, campaign_id: int, payload: TestSmsIn) -> dict[str, str]:
+    """Text an SMS campaign, as its first textable lead would get it (opt-out line included,
+    marked [Test]), to `to` now. 422 invalid_phone, 409 without a connected Twilio account
+    (or for an email campaign), 422 sms_refused when Twilio refuses it, 503 when it does
+    not answer. Nothing is counted on leads or against the plan."""
+    return {
+        "to": send_campaign_test_sms(
+            actor=acting_user(request), campaign_id=campaign_id, to=payload.to
         )
     }
 

@@ -27,12 +27,13 @@ from outreach.forms import (
     AudienceForm,
     CampaignForm,
     ScheduleForm,
+    TestSmsForm,
     campaign_error_field,
     campaign_initial,
 )
 from outreach.models import Campaign
 from outreach.pages.common import HtmxHttpRequest, require_manager, workspace_page
-from outreach.selectors.audience import audience_leads, clean_audience
+from outreach.selectors.audience import audience_leads, campaign_audience, clean_audience
 from outreach.selectors.campaigns import (
     campaign_messages,
     campaign_stats,
@@ -41,7 +42,9 @@ from outreach.selectors.campaigns import (
     render_preview,
 )
 from outreach.selectors.email_settings import postal_address_missing
-from outreach.selectors.merge_fields import merge_fields
+from outreach.selectors.merge_fields import MergeFieldGroup, merge_fields
+from outreach.selectors.sms_audience_summary import SmsAudienceSummary, sms_audience_summary
+from outreach.selectors.sms_preview import preview_sms
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -56,9 +59,12 @@ from outreach.services.campaigns import (
     duplicate_campaign,
     update_campaign,
 )
+from outreach.services.sms_test_send import send_campaign_test_sms
+from outreach.sms_segments import count_segments, room_left
 from project.content_security import shows_email_html
 from project.errors import DomainError, InvalidInput
 from project.pages import add_domain_errors
+from sms.compose import OPT_OUT_LINE
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -70,26 +76,92 @@ CAMPAIGN_MESSAGE_STATUSES = [
     for status in Message.Status
     if status not in (Message.Status.RECEIVED,)
 ]
+# ...and what a text can be (never opened, clicked or bounced).
+SMS_STATUSES = frozenset(
+    {
+        Message.Status.QUEUED,
+        Message.Status.SENDING,
+        Message.Status.SENT,
+        Message.Status.DELIVERED,
+        Message.Status.FAILED,
+        Message.Status.SUPPRESSED,
+        Message.Status.CANCELLED,
+    }
+)
 
 
 def _audience_now(campaign: Campaign) -> tuple[int, bool]:
     """The audience's size and whether it is a live count (not frozen yet) or final."""
     if campaign.frozen_at is None and campaign.status != Campaign.Status.CANCELLED:
-        return audience_leads(campaign.audience).count(), True
+        return campaign_audience(campaign.channel, campaign.audience).count(), True
     return campaign.audience_size, False
 
 
-def _count_audience(form: AudienceForm) -> tuple[int | None, list[str]]:
-    """How many leads the criteria reach now, or what is wrong with them."""
+def _count_audience(
+    form: AudienceForm, *, channel: str = "email", template: str = ""
+) -> tuple[int | None, list[str], SmsAudienceSummary | None]:
+    """How many leads the criteria reach now (for SMS, with who cannot be texted and the
+    segments it takes), or what is wrong with them."""
     if not form.is_valid():
-        return None, [
-            f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
-            for name, errors in form.errors.items()
-        ]
+        return (
+            None,
+            [
+                f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
+                for name, errors in form.errors.items()
+            ],
+            None,
+        )
     try:
-        return audience_leads(clean_audience(form.audience())).count(), []
+        audience = clean_audience(form.audience())
     except InvalidInput as error:
-        return None, [detail["message"] for detail in error.details] or [error.message]
+        return None, [detail["message"] for detail in error.details] or [error.message], None
+    if channel == "sms":
+        summary = sms_audience_summary(audience, template)
+        return summary.textable, [], summary
+    return audience_leads(audience).count(), [], None
+
+
+def _sms_composer(template: str, audience: dict[str, Any] | None) -> dict[str, Any]:
+    """The composer's count of the text as typed and its preview as sent (rendered for the
+    audience's first lead or a sample one, with the opt-out line)."""
+    typed = template.replace("\r\n", "\n")
+    try:
+        preview, preview_error = preview_sms(typed, audience), None
+    except InvalidInput as error:
+        preview = None
+        preview_error = error.details[0]["message"] if error.details else error.message
+    return {
+        "typed_count": count_segments(typed),
+        "typed_left": room_left(typed),
+        "sms_preview": preview,
+        "sms_preview_error": preview_error,
+        "opt_out_line": OPT_OUT_LINE,
+    }
+
+
+def _sms_merge_fields() -> list[MergeFieldGroup]:
+    """The picker for a text: no unsubscribe link (STOP is how a lead opts out) and no
+    postal address (a text does not carry one)."""
+    groups = []
+    for group in merge_fields():
+        kept = [
+            field
+            for field in group.fields
+            if "unsubscribe_url" not in field.expression
+            and "postal_address" not in field.expression
+        ]
+        if kept:
+            groups.append(MergeFieldGroup(group.title, kept))
+    return groups
+
+
+def _audience_of(form: AudienceForm) -> dict[str, Any] | None:
+    if not form.is_valid():
+        return None
+    try:
+        return clean_audience(form.audience())
+    except InvalidInput:
+        return None
 
 
 # --- List, new, edit ------------------------------------------------------------------------
@@ -121,20 +193,26 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | None) -> HttpResponse:
-    count_form = AudienceForm(form.data if form.is_bound else form.initial)
-    count, problems = _count_audience(count_form)
+    values = form.data if form.is_bound else form.initial
+    count_form = AudienceForm(values)
+    template = str(values.get("body_template") or "")
+    count, problems, summary = _count_audience(
+        count_form, channel=form.chosen_channel, template=template
+    )
+    context: dict[str, Any] = {
+        "form": form,
+        "campaign": campaign,
+        "channel": form.chosen_channel,
+        "audience_count": count,
+        "audience_problems": problems,
+        "sms_summary": summary,
+        "kept_criteria": form.kept_summary(),
+        "merge_fields": _sms_merge_fields() if form.is_sms else merge_fields(),
+    }
+    if form.is_sms:
+        context.update(_sms_composer(template, _audience_of(AudienceForm(values))))
     return render(
-        request,
-        "outreach/campaigns/form.html",
-        {
-            "form": form,
-            "campaign": campaign,
-            "audience_count": count,
-            "audience_problems": problems,
-            "kept_criteria": form.kept_summary(),
-            "merge_fields": merge_fields(),
-        },
-        status=422 if form.errors else 200,
+        request, "outreach/campaigns/form.html", context, status=422 if form.errors else 200
     )
 
 
@@ -150,7 +228,10 @@ def _add_campaign_errors(form: CampaignForm, error: InvalidInput) -> None:
 def campaign_new(request: HtmxHttpRequest) -> HttpResponse:
     actor = signed_in_user(request)
     require_manager(actor)
-    form = CampaignForm(request.POST if request.method == "POST" else None)
+    form = CampaignForm(
+        request.POST if request.method == "POST" else None,
+        channel=request.GET.get("channel", "email"),
+    )
     if form.is_bound and form.is_valid():
         try:
             campaign = create_campaign(actor=actor, **form.campaign_values())
@@ -176,7 +257,10 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
             "edited. Cancel it, or copy its text into a new campaign."
         )
     if request.method == "GET":
-        return _form_page(request, CampaignForm(initial=campaign_initial(campaign)), campaign)
+        # A draft may still change channel (?channel=sms); once it leaves draft it cannot.
+        channel = request.GET.get("channel") or campaign.channel
+        initial = {**campaign_initial(campaign), "channel": channel}
+        return _form_page(request, CampaignForm(initial=initial, channel=channel), campaign)
     form = CampaignForm(request.POST)
     if form.is_valid():
         try:
@@ -192,13 +276,44 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 @workspace_page
 @require_GET
 def audience_count(request: HtmxHttpRequest) -> HttpResponse:
-    """The live count under the audience criteria while they are being edited."""
-    count, problems = _count_audience(AudienceForm(request.GET))
+    """The live count under the audience criteria while they are being edited (for an SMS
+    campaign, who can be texted and the segments it takes)."""
+    channel = "sms" if request.GET.get("channel") == "sms" else "email"
+    count, problems, summary = _count_audience(
+        AudienceForm(request.GET), channel=channel, template=request.GET.get("body_template", "")
+    )
     return render(
         request,
         "outreach/campaigns/_audience_count.html",
-        {"audience_count": count, "audience_problems": problems},
+        {
+            "audience_count": count,
+            "audience_problems": problems,
+            "sms_summary": summary,
+            "channel": channel,
+        },
         status=422 if problems else 200,
+    )
+
+
+@workspace_page
+@require_GET
+def sms_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """The SMS composer's preview while the text is typed: the count of the text as typed,
+    the text as sent for a lead, and (out of band) the audience's segment total."""
+    form = AudienceForm(request.GET)
+    template = request.GET.get("body_template", "")
+    count, problems, summary = _count_audience(form, channel="sms", template=template)
+    return render(
+        request,
+        "outreach/campaigns/_sms_preview.html",
+        {
+            **_sms_composer(template, _audience_of(AudienceForm(request.GET))),
+            "audience_count": count,
+            "audience_problems": problems,
+            "sms_summary": summary,
+            "channel": "sms",
+            "oob": True,
+        },
     )
 
 
@@ -207,7 +322,11 @@ def audience_count(request: HtmxHttpRequest) -> HttpResponse:
 
 def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     size, live_count = _audience_now(campaign)
+    summary = None
+    if campaign.channel == "sms" and live_count:
+        summary = sms_audience_summary(campaign.audience, campaign.body_template)
     return {
+        "sms_summary": summary,
         "campaign": campaign,
         "stats": campaign_stats(campaign),
         "live": lifecycle.is_live(campaign),
@@ -220,6 +339,15 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _statuses(campaign: Campaign) -> list[tuple[str, str]]:
+    """What the campaign's messages can be: a text is never opened, clicked or bounced."""
+    if campaign.channel == "sms":
+        return [
+            (value, label) for value, label in CAMPAIGN_MESSAGE_STATUSES if value in SMS_STATUSES
+        ]
+    return CAMPAIGN_MESSAGE_STATUSES
+
+
 def _messages_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     """The first messages of the campaign, filtered by `?status=` when it names one."""
     message_status = request.GET.get("status", "")
@@ -228,7 +356,7 @@ def _messages_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any
     shown = campaign_messages(campaign, status=message_status or None).order_by("id")
     return {
         "message_status": message_status,
-        "message_statuses": CAMPAIGN_MESSAGE_STATUSES,
+        "message_statuses": _statuses(campaign),
         "campaign_messages": shown[:MESSAGES_SHOWN],
     }
 
@@ -239,11 +367,17 @@ def _detail_page(
     *,
     error: DomainError | None = None,
     schedule_form: ScheduleForm | None = None,
+    test_sms_form: TestSmsForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     campaign = get_record(Campaign, campaign_id)
+    preview: Any
     try:
-        preview, preview_error = render_preview(campaign), None
+        if campaign.channel == "sms":
+            preview = preview_sms(campaign.body_template, campaign.audience)
+        else:
+            preview = render_preview(campaign)
+        preview_error = None
     except DomainError as problem:
         preview, preview_error = None, problem
     context = {
@@ -252,7 +386,8 @@ def _detail_page(
         "preview": preview,
         "preview_error": preview_error,
         "action_error": error,
-        "postal_address_missing": postal_address_missing(),
+        "postal_address_missing": campaign.channel == "email" and postal_address_missing(),
+        "test_sms_form": test_sms_form or TestSmsForm(),
     }
     if schedule_form is not None:
         context["schedule_form"] = schedule_form
@@ -308,10 +443,11 @@ STATE_ACTIONS: dict[str, tuple[Callable[..., Campaign], Callable[[Campaign], str
 def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> HttpResponse:
     """The buttons of the detail page. A refusal shows the page again with the reason and
     the refusal's status (403, 409, 422...)."""
-    if action not in (*STATE_ACTIONS, "schedule", "test", "delete"):
+    if action not in (*STATE_ACTIONS, "schedule", "test", "test-sms", "delete"):
         raise Http404("No such campaign action.")
     actor = signed_in_user(request)
     schedule_form = ScheduleForm(request.POST) if action == "schedule" else None
+    test_sms_form = TestSmsForm(request.POST) if action == "test-sms" else None
     try:
         if action in STATE_ACTIONS:
             change, success = STATE_ACTIONS[action]
@@ -323,6 +459,11 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
                 actor=actor, campaign_id=campaign_id, scheduled_at=schedule_form.when()
             )
             messages.success(request, f"Scheduled for {_when(campaign)}.")
+        elif test_sms_form is not None:
+            number = send_campaign_test_sms(
+                actor=actor, campaign_id=campaign_id, to=request.POST.get("to", "")
+            )
+            messages.success(request, f"Test text sent to {number}. It starts with [Test].")
         elif action == "test":
             address = send_campaign_test(actor=actor, campaign_id=campaign_id)
             where = " (in the development outbox)" if delivers_to_outbox() else ""
@@ -333,10 +474,16 @@ def campaign_action(request: HtmxHttpRequest, campaign_id: int, action: str) -> 
             messages.success(request, f"“{name}” is deleted.")
             return redirect("campaign_list")
     except DomainError as error:
-        if schedule_form is not None and isinstance(error, InvalidInput):
-            add_domain_errors(schedule_form, error.details)
+        for form in (schedule_form, test_sms_form):
+            if form is not None and isinstance(error, InvalidInput):
+                add_domain_errors(form, error.details)
         return _detail_page(
-            request, campaign_id, error=error, schedule_form=schedule_form, status=error.status
+            request,
+            campaign_id,
+            error=error,
+            schedule_form=schedule_form,
+            test_sms_form=test_sms_form,
+            status=error.status,
         )
     return redirect("campaign_detail", campaign_id)
 
@@ -378,7 +525,7 @@ def campaign_recipients(request: HtmxHttpRequest, campaign_id: int) -> HttpRespo
     counts = message_counts(campaign)
     statuses = [
         {"value": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in CAMPAIGN_MESSAGE_STATUSES
+        for value, label in _statuses(campaign)
     ]
     return render(
         request,

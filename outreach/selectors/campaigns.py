@@ -12,7 +12,7 @@ from crm.models import Lead, Message
 from outreach.mail_templates import SAMPLE_LEAD, compile_email, lead_fields
 from outreach.models import Campaign
 from outreach.revenue import campaign_revenue
-from outreach.selectors.audience import audience_leads
+from outreach.selectors.audience import audience_leads, campaign_audience
 from outreach.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
 from project.errors import NotFound
 from tenants.schemas import current_workspace
@@ -81,6 +81,8 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
             "complained": campaign.complained_count,
             "failed": campaign.failed_count,
             "suppressed": campaign.suppressed_count,
+            "replied": campaign.replied_count,
+            "segments_used": campaign.segments_used,
         },
         "rates": {
             "delivery_rate": _rate(campaign.delivered_count, sent),
@@ -89,6 +91,8 @@ def campaign_stats(campaign: Campaign) -> dict[str, Any]:
             "bounce_rate": _rate(campaign.bounced_count, sent),
             "unsubscribe_rate": _rate(campaign.unsubscribed_count, sent),
             "complaint_rate": _rate(campaign.complained_count, sent),
+            "failure_rate": _rate(campaign.failed_count, sent + campaign.failed_count),
+            "reply_rate": _rate(campaign.replied_count, sent),
         },
         # Net revenue of the payments credited to it, per currency, and per recipient sent.
         "revenue": campaign_revenue(campaign.pk, recipients=sent) if sent else [],
@@ -145,6 +149,7 @@ def campaigns() -> QuerySet[Campaign]:
 
 
 def audience_preview(campaign: Campaign, *, sample: int = 5) -> dict[str, Any]:
-    """How many leads the campaign would reach now, and the newest few of them."""
-    audience = audience_leads(campaign.audience)
+    """How many leads the campaign would reach now (for SMS, those who can be texted), and
+    the newest few of them."""
+    audience = campaign_audience(campaign.channel, campaign.audience)
     return {"count": audience.count(), "sample": list(audience.order_by("-created_at")[:sample])}

@@ -1,4 +1,4 @@
-"""The demo workspace's email side: a sender address and a draft campaign."""
+"""The demo workspace's campaigns: a sender address, a draft email and a draft text."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ Reply to this email with any question.
 Olivia
 """
 
+DEMO_SMS_TEXT = (
+    'Hi {{ lead.first_name | default: "there" }}, the spring cohort of {{ workspace.name }} '
+    "opens Monday. Seats are limited: reply YES and we'll save you one."
+)
+
 
 @transaction.atomic
 def seed_demo_email() -> None:
@@ -32,5 +37,14 @@ def seed_demo_email() -> None:
             name="Spring cohort launch",
             subject='{{ lead.first_name | default: "Hi" }}, the spring cohort opens Monday',
             body_template=DEMO_CAMPAIGN_TEXT,
+            audience={"tag": ["webinar"]},
+        )
+    if not Campaign.objects.filter(channel="sms").exists():
+        # A text to the same crowd: the composer's count and the audience's segments show
+        # at once (it sends once Settings -> SMS has a Twilio account).
+        Campaign.objects.create(
+            name="Spring cohort reminder (SMS)",
+            channel="sms",
+            body_template=DEMO_SMS_TEXT,
             audience={"tag": ["webinar"]},
         )

@@ -35,7 +35,9 @@ AUDITED_FIELDS = [
     "phone_number",
     "messaging_service_sid",
     "send_rate",
+    "help_text",
 ]
+HELP_TEXT_MAX = 320  # two segments of GSM-7: Twilio sends a longer answer, carriers may not
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class SmsAccountInput:
     phone_number: str = ""
     messaging_service_sid: str = ""
     send_rate: int = 1
+    help_text: str | None = None  # what a lead who texts HELP gets; None keeps the stored one
 
 
 def connect_sms_account(*, actor: User | None, data: SmsAccountInput) -> SmsAccount:
@@ -92,6 +95,8 @@ def connect_sms_account(*, actor: User | None, data: SmsAccountInput) -> SmsAcco
         account.phone_number = phone_number
         account.messaging_service_sid = data.messaging_service_sid.strip()
         account.send_rate = data.send_rate
+        if data.help_text is not None:
+            account.help_text = data.help_text.strip()
         account.friendly_name = info.friendly_name[:200]
         account.verified_at = timezone.now()
         account.save()
@@ -205,6 +210,14 @@ def _validated(
                 "messaging_service_sid",
                 "invalid_messaging_service_sid",
                 "A messaging service SID is MG followed by 32 hex digits.",
+            )
+        )
+    if data.help_text is not None and len(data.help_text.strip()) > HELP_TEXT_MAX:
+        errors.append(
+            field_error(
+                "help_text",
+                "too_long",
+                f"The HELP answer takes at most {HELP_TEXT_MAX} characters (two texts).",
             )
         )
     if not 1 <= data.send_rate <= MAX_SEND_RATE:

@@ -1,4 +1,5 @@
-// /settings/sending/: the Copy buttons next to each DNS record (button[data-copy]).
+// /settings/sending/ and /settings/sms/: the Copy buttons (button[data-copy]) next to each DNS
+// record and the inbound URL.
 (function () {
   "use strict";
 

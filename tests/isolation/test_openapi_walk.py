@@ -33,6 +33,7 @@ from sms.models import SmsAccount
 from tests.conftest import WorkspaceFixture
 from tests.support.clients import OWNER_PASSWORD, api, link_in, outbox_of, patch, post
 from tests.support.payments import add_payment
+from tests.support.twilio_double import TwilioDouble
 
 SPEC_PATH = "/api/v1/openapi.json"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
@@ -229,6 +230,16 @@ def _textable(alpha: Alpha, lead_id: int) -> None:
         )
 
 
+def _as_sms(alpha: Alpha, campaign_id: int) -> None:
+    answer = alpha.client.generic(
+        "PATCH",
+        f"/api/v1/campaigns/{campaign_id}",
+        json.dumps({"channel": "sms", "subject": ""}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+
+
 @dataclass(frozen=True)
 class Route:
     """A valid request for the route, and what A's object must go through first so that the
@@ -271,6 +282,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/audience"): Route(),
     ("GET", "/api/v1/campaigns/{campaign_id}/preview"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/test"): Route(body=lambda: {}),
+    ("GET", "/api/v1/campaigns/{campaign_id}/sms-summary"): Route(prepare=_as_sms),
+    ("POST", "/api/v1/campaigns/{campaign_id}/test-sms"): Route(
+        body=lambda: {"to": "+14155550123"}, prepare=_as_sms
+    ),
     ("POST", "/api/v1/campaigns/{campaign_id}/send"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/duplicate"): Route(),
     ("POST", "/api/v1/campaigns/{campaign_id}/schedule"): Route(
@@ -320,9 +335,23 @@ def owner_api(fixture: WorkspaceFixture) -> Client:
 
 
 @pytest.fixture
-def alpha_and_beta(two_workspaces) -> tuple[Alpha, Client, WorkspaceFixture]:
+def alpha_and_beta(two_workspaces, twilio: TwilioDouble) -> tuple[Alpha, Client, WorkspaceFixture]:
     alpha, beta = two_workspaces
     a = Alpha(alpha, owner_api(alpha))
+    # A Twilio account (the double) for A's texts; B has one too, so a refusal is not for
+    # want of an account.
+    for fixture in (alpha, beta):
+        account = twilio.add_account()
+        connected = api(fixture).put(
+            "/api/v1/sms/account",
+            {
+                "account_sid": account.sid,
+                "auth_token": account.auth_token,
+                "phone_number": "+14155550100",
+            },
+            content_type="application/json",
+        )
+        assert connected.status_code == 200, connected.content
     # Something to send campaigns to, and the postal address every campaign email needs.
     post(a.client, "/api/v1/leads", {"first_name": "Reader", "email": "reader@alpha.example"})
     settings = a.client.generic(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.sms_segments import SmsEncoding, count_segments
+from outreach.sms_segments import SmsEncoding, count_segments, room_left
 
 
 @pytest.mark.parametrize(
@@ -94,3 +94,18 @@ def test_an_empty_text_is_no_segment() -> None:
         0,
         0,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("", 160),
+        ("a" * 160, 0),
+        ("a" * 161, 153 - 8),  # 153 in the first part, 8 in the second
+        ("a" * 152 + "€" + "a" * 10, 153 - 12),  # the € does not fit the first part's last septet
+        ("🎉" * 35, 0),
+        ("a" * 66 + "🎉" + "b" * 5, 67 - 7),  # the emoji starts the second part whole
+    ],
+)
+def test_room_left_is_what_the_last_segment_still_holds(text: str, left: int) -> None:
+    assert room_left(text) == left

@@ -36,7 +36,8 @@ def test_seed_demo_is_idempotent_and_every_printed_login_works(db, capsys) -> No
         assert Message.objects.exists() and Task.objects.exists()
         assert EventLog.objects.filter(object_type="lead").count() == 2000
         assert EmailSettings.objects.get().postal_address  # campaigns can be sent at once
-        assert Campaign.objects.get().status == "draft"
+        assert Campaign.objects.get(channel="email").status == "draft"
+        assert Campaign.objects.get(channel="sms").status == "draft"  # a text to preview too
         assert Payment.objects.count() == 60  # a year of revenue on the dashboard, made once
         assert not Payment.objects.exclude(lead__status="customer").exists()
 
