@@ -178,16 +178,3 @@ def sent(make_workspace, postmark):
         messages,
         hook(fixture.workspace, webhook_password(fixture.workspace)),
     )
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioDouble]:
-    """The Twilio double on the loopback address, the twilio client pointed at it, with a
-    timeout short enough for its "slow" failure (here rather than in tests/sms: the
-    campaign pages' test send uses it too)."""
-    with (
-        twilio_double() as double,
-        override_settings(TWILIO_API_BASE=double.url, TWILIO_TIMEOUT_SECONDS=0.5),
-    ):
-        double.slow_seconds = 1.0
-        yield double
