@@ -36,6 +36,11 @@ def workspace(django_db_blocker) -> Iterator[Workspace]:
         yield ws
 
 
+# The panel and the thread load by htmx after the page: on a busy machine (the suite on 2
+# cores) that takes longer than the default 5 s.
+PANEL_WAIT_MS = 20_000
+
+
 def test_a_coach_sees_a_reply_and_answers_it_from_the_lead_page(
     workspace: Workspace, twilio: TwilioDouble, django_db_blocker, tmp_path
 ) -> None:
@@ -90,9 +95,11 @@ def _journey(workspace: Workspace, base: str, lead_id: int, opted_out: int) -> N
 
         page.get_by_role("tab", name="Texts").click()
         thread = page.locator("#lead-sms-thread")
-        expect(thread).to_contain_text("Is there a payment plan? 🙏")
-        expect(thread).to_contain_text("Spring cohort · 1 segment · Delivered")
-        expect(thread).to_contain_text("SMS: Opted in · Web form")
+        expect(thread).to_contain_text("Is there a payment plan? 🙏", timeout=PANEL_WAIT_MS)
+        expect(thread).to_contain_text(
+            "Spring cohort · 1 segment · Delivered", timeout=PANEL_WAIT_MS
+        )
+        expect(thread).to_contain_text("SMS: Opted in · Web form", timeout=PANEL_WAIT_MS)
 
         box = page.get_by_label("Reply")
         box.fill("Yes: three monthly payments, {{ lead.first_name }}.")
@@ -101,15 +108,17 @@ def _journey(workspace: Workspace, base: str, lead_id: int, opted_out: int) -> N
         expect(page.locator("#lead-sms-count")).to_contain_text("UCS-2")
         box.fill("Yes: three monthly payments, {{ lead.first_name }}.")
         page.get_by_role("button", name="Send text").click()
-        expect(page.locator("#lead-sms-compose")).to_contain_text(f"Queued to {LEAD_PHONE}")
-        expect(thread).to_contain_text("Yes: three monthly payments, Name0.")
+        expect(page.locator("#lead-sms-compose")).to_contain_text(
+            f"Queued to {LEAD_PHONE}", timeout=PANEL_WAIT_MS
+        )
+        expect(thread).to_contain_text("Yes: three monthly payments, Name0.", timeout=PANEL_WAIT_MS)
         expect(page.locator("#lead-timeline")).to_contain_text("Text received")
         _screenshot(page, "lead-sms-1280.png")
 
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         page.get_by_role("tab", name="Texts").click()
-        expect(thread).to_contain_text("Yes: three monthly payments, Name0.")
+        expect(thread).to_contain_text("Yes: three monthly payments, Name0.", timeout=PANEL_WAIT_MS)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.locator("#panel-sms").scroll_into_view_if_needed()
         _screenshot(page, "lead-sms-390.png")
@@ -117,7 +126,9 @@ def _journey(workspace: Workspace, base: str, lead_id: int, opted_out: int) -> N
         # A lead who replied STOP: the box is off and says why.
         page.goto(f"{base}/leads/{opted_out}/")
         page.get_by_role("tab", name="Texts").click()
-        expect(page.locator("#lead-sms-compose")).to_contain_text("Texting is off for this lead")
+        expect(page.locator("#lead-sms-compose")).to_contain_text(
+            "Texting is off for this lead", timeout=PANEL_WAIT_MS
+        )
         expect(page.get_by_label("Reply")).to_be_disabled()
         expect(page.get_by_role("button", name="Send text")).to_be_disabled()
         page.locator("#panel-sms").scroll_into_view_if_needed()
