@@ -8,6 +8,7 @@ from outreach.api import campaigns as campaigns_api
 from outreach.api import email as email_api
 from outreach.api import sms as sms_api
 from outreach.pages import (
+    campaign_composer,
     campaigns,
     email_settings,
     lead_email,
@@ -20,8 +21,12 @@ from outreach.pages import (
 urlpatterns: list[URLPattern] = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
-    path("campaigns/audience-count/", campaigns.audience_count, name="campaign_audience_count"),
-    path("campaigns/sms-preview/", campaigns.sms_preview, name="campaign_sms_preview"),
+    path(
+        "campaigns/audience-count/",
+        campaign_composer.audience_count,
+        name="campaign_audience_count",
+    ),
+    path("campaigns/sms-preview/", campaign_composer.sms_preview, name="campaign_sms_preview"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
     path(

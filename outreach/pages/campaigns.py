@@ -32,8 +32,14 @@ from outreach.forms import (
     campaign_initial,
 )
 from outreach.models import Campaign
+from outreach.pages.campaign_composer import (
+    audience_of,
+    count_audience,
+    sms_composer,
+    sms_merge_fields,
+)
 from outreach.pages.common import HtmxHttpRequest, require_manager, workspace_page
-from outreach.selectors.audience import audience_leads, campaign_audience, clean_audience
+from outreach.selectors.audience import campaign_audience
 from outreach.selectors.campaigns import (
     campaign_messages,
     campaign_stats,
@@ -42,8 +48,8 @@ from outreach.selectors.campaigns import (
     render_preview,
 )
 from outreach.selectors.email_settings import postal_address_missing
-from outreach.selectors.merge_fields import MergeFieldGroup, merge_fields
-from outreach.selectors.sms_audience_summary import SmsAudienceSummary, sms_audience_summary
+from outreach.selectors.merge_fields import merge_fields
+from outreach.selectors.sms_audience_summary import sms_audience_summary
 from outreach.selectors.sms_preview import preview_sms
 from outreach.services.campaign_sending import (
     cancel_campaign,
@@ -60,11 +66,9 @@ from outreach.services.campaigns import (
     update_campaign,
 )
 from outreach.services.sms_test_send import send_campaign_test_sms
-from outreach.sms_segments import count_segments, room_left
 from project.content_security import shows_email_html
 from project.errors import DomainError, InvalidInput
 from project.pages import add_domain_errors
-from sms.compose import OPT_OUT_LINE
 
 LIST_PAGE_SIZE = 50
 MESSAGES_SHOWN = 50
@@ -95,73 +99,6 @@ def _audience_now(campaign: Campaign) -> tuple[int, bool]:
     if campaign.frozen_at is None and campaign.status != Campaign.Status.CANCELLED:
         return campaign_audience(campaign.channel, campaign.audience).count(), True
     return campaign.audience_size, False
-
-
-def _count_audience(
-    form: AudienceForm, *, channel: str = "email", template: str = ""
-) -> tuple[int | None, list[str], SmsAudienceSummary | None]:
-    """How many leads the criteria reach now (for SMS, with who cannot be texted and the
-    segments it takes), or what is wrong with them."""
-    if not form.is_valid():
-        return (
-            None,
-            [
-                f"{form.fields[name].label if name in form.fields else 'Audience'}: {errors[0]}"
-                for name, errors in form.errors.items()
-            ],
-            None,
-        )
-    try:
-        audience = clean_audience(form.audience())
-    except InvalidInput as error:
-        return None, [detail["message"] for detail in error.details] or [error.message], None
-    if channel == "sms":
-        summary = sms_audience_summary(audience, template)
-        return summary.textable, [], summary
-    return audience_leads(audience).count(), [], None
-
-
-def _sms_composer(template: str, audience: dict[str, Any] | None) -> dict[str, Any]:
-    """The composer's count of the text as typed and its preview as sent (rendered for the
-    audience's first lead or a sample one, with the opt-out line)."""
-    typed = template.replace("\r\n", "\n")
-    try:
-        preview, preview_error = preview_sms(typed, audience), None
-    except InvalidInput as error:
-        preview = None
-        preview_error = error.details[0]["message"] if error.details else error.message
-    return {
-        "typed_count": count_segments(typed),
-        "typed_left": room_left(typed),
-        "sms_preview": preview,
-        "sms_preview_error": preview_error,
-        "opt_out_line": OPT_OUT_LINE,
-    }
-
-
-def _sms_merge_fields() -> list[MergeFieldGroup]:
-    """The picker for a text: no unsubscribe link (STOP is how a lead opts out) and no
-    postal address (a text does not carry one)."""
-    groups = []
-    for group in merge_fields():
-        kept = [
-            field
-            for field in group.fields
-            if "unsubscribe_url" not in field.expression
-            and "postal_address" not in field.expression
-        ]
-        if kept:
-            groups.append(MergeFieldGroup(group.title, kept))
-    return groups
-
-
-def _audience_of(form: AudienceForm) -> dict[str, Any] | None:
-    if not form.is_valid():
-        return None
-    try:
-        return clean_audience(form.audience())
-    except InvalidInput:
-        return None
 
 
 # --- List, new, edit ------------------------------------------------------------------------
@@ -196,7 +133,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
     values = form.data if form.is_bound else form.initial
     count_form = AudienceForm(values)
     template = str(values.get("body_template") or "")
-    count, problems, summary = _count_audience(
+    count, problems, summary = count_audience(
         count_form, channel=form.chosen_channel, template=template
     )
     context: dict[str, Any] = {
@@ -207,10 +144,10 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
         "audience_problems": problems,
         "sms_summary": summary,
         "kept_criteria": form.kept_summary(),
-        "merge_fields": _sms_merge_fields() if form.is_sms else merge_fields(),
+        "merge_fields": sms_merge_fields() if form.is_sms else merge_fields(),
     }
     if form.is_sms:
-        context.update(_sms_composer(template, _audience_of(AudienceForm(values))))
+        context.update(sms_composer(template, audience_of(AudienceForm(values))))
     return render(
         request, "outreach/campaigns/form.html", context, status=422 if form.errors else 200
     )
@@ -271,50 +208,6 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
             messages.success(request, "Draft saved.")
             return redirect("campaign_detail", campaign.pk)
     return _form_page(request, form, campaign)
-
-
-@workspace_page
-@require_GET
-def audience_count(request: HtmxHttpRequest) -> HttpResponse:
-    """The live count under the audience criteria while they are being edited (for an SMS
-    campaign, who can be texted and the segments it takes)."""
-    channel = "sms" if request.GET.get("channel") == "sms" else "email"
-    count, problems, summary = _count_audience(
-        AudienceForm(request.GET), channel=channel, template=request.GET.get("body_template", "")
-    )
-    return render(
-        request,
-        "outreach/campaigns/_audience_count.html",
-        {
-            "audience_count": count,
-            "audience_problems": problems,
-            "sms_summary": summary,
-            "channel": channel,
-        },
-        status=422 if problems else 200,
-    )
-
-
-@workspace_page
-@require_GET
-def sms_preview(request: HtmxHttpRequest) -> HttpResponse:
-    """The SMS composer's preview while the text is typed: the count of the text as typed,
-    the text as sent for a lead, and (out of band) the audience's segment total."""
-    form = AudienceForm(request.GET)
-    template = request.GET.get("body_template", "")
-    count, problems, summary = _count_audience(form, channel="sms", template=template)
-    return render(
-        request,
-        "outreach/campaigns/_sms_preview.html",
-        {
-            **_sms_composer(template, _audience_of(AudienceForm(request.GET))),
-            "audience_count": count,
-            "audience_problems": problems,
-            "sms_summary": summary,
-            "channel": "sms",
-            "oob": True,
-        },
-    )
 
 
 # --- Detail, progress, actions ------------------------------------------------------------------
