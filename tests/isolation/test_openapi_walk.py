@@ -203,6 +203,35 @@ def _deactivate(alpha: Alpha, member_id: int) -> None:
     assert answer.status_code == 200, answer.content
 
 
+def _textable(alpha: Alpha, lead_id: int) -> None:
+    """A may text its lead: a Twilio account stored (queueing a text calls no provider) and
+    the lead opted in with a number."""
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from crm.models import Lead
+    from project.encryption import encrypt
+    from sms.models import SmsAccount
+
+    with schema_context(alpha.fixture.workspace.schema_name):
+        SmsAccount.objects.get_or_create(
+            pk=1,
+            defaults={
+                "account_sid": "AC" + "0" * 32,
+                "auth_token_encrypted": encrypt("isolation-token"),
+                "auth_token_last4": "oken",
+                "phone_number": "+14155550100",
+                "verified_at": timezone.now(),
+            },
+        )
+        Lead.objects.filter(pk=lead_id).update(
+            phone="+14155552000",
+            sms_consent=Lead.SmsConsent.OPTED_IN,
+            sms_consent_source=Lead.SmsConsentSource.API,
+            sms_consent_at=timezone.now(),
+        )
+
+
 @dataclass(frozen=True)
 class Route:
     """A valid request for the route, and what A's object must go through first so that the
@@ -224,6 +253,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/leads/{lead_id}/timeline"): Route(),
     ("POST", "/api/v1/leads/{lead_id}/email"): Route(
         body=lambda: {"subject": "A note", "body": "Hello there"}
+    ),
+    ("POST", "/api/v1/leads/{lead_id}/sms"): Route(
+        body=lambda: {"body": "Hello there"}, prepare=_textable
     ),
     ("GET", "/api/v1/imports/{import_id}"): Route(),
     ("GET", "/api/v1/products/{product_id}"): Route(),
