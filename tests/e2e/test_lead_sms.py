@@ -36,8 +36,8 @@ def workspace(django_db_blocker) -> Iterator[Workspace]:
         yield ws
 
 
-# The panel and the thread load by htmx after the page: on a busy machine (the suite on 2
-# cores) that takes longer than the default 5 s.
+# The panel and the thread load by htmx once the panel is in view: on a busy machine (the
+# suite on 2 cores) that takes longer than the default 5 s.
 PANEL_WAIT_MS = 20_000
 
 
@@ -118,6 +118,8 @@ def _journey(workspace: Workspace, base: str, lead_id: int, opted_out: int) -> N
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         page.get_by_role("tab", name="Texts").click()
+        # On a phone the panel is below the fold: it loads when it scrolls into view.
+        page.locator("#panel-sms").scroll_into_view_if_needed()
         expect(thread).to_contain_text("Yes: three monthly payments, Name0.", timeout=PANEL_WAIT_MS)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.locator("#panel-sms").scroll_into_view_if_needed()
@@ -126,6 +128,7 @@ def _journey(workspace: Workspace, base: str, lead_id: int, opted_out: int) -> N
         # A lead who replied STOP: the box is off and says why.
         page.goto(f"{base}/leads/{opted_out}/")
         page.get_by_role("tab", name="Texts").click()
+        page.locator("#panel-sms").scroll_into_view_if_needed()
         expect(page.locator("#lead-sms-compose")).to_contain_text(
             "Texting is off for this lead", timeout=PANEL_WAIT_MS
         )
