@@ -14,6 +14,7 @@ from accounts.models import User
 from crm.models import CustomFieldDefinition, Lead, PipelineStage
 from crm.selectors.leads import SORTS, LeadFilter
 from crm.services.bulk import BulkAction
+from tenants.time_zones import time_zone_names
 
 DEFAULT_SORT = "-created_at"
 
@@ -44,6 +45,25 @@ class LeadForm(forms.Form):
         label="Tags", required=False, help_text="Separate tags with commas: vip, webinar."
     )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    sms_consent = forms.ChoiceField(
+        label="SMS consent",
+        required=False,  # left out: unchanged
+        choices=Lead.SmsConsent.choices,
+        initial=Lead.SmsConsent.UNKNOWN,
+        help_text="Only leads opted in get campaign texts. A lead who texts STOP is opted out.",
+    )
+    sms_consent_source = forms.ChoiceField(
+        label="How they agreed",
+        required=False,
+        choices=[("", "—"), *Lead.SmsConsentSource.choices],
+        help_text="Needed when opted in; carriers ask for it to be kept.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=[],
+        help_text="Campaign texts reach them between 08:00 and 21:00 on this clock.",
+    )
 
     def __init__(
         self,
@@ -62,6 +82,12 @@ class LeadForm(forms.Form):
         assert isinstance(stage_field, forms.ChoiceField)
         assert isinstance(owner_field, forms.ChoiceField)
         stage_field.choices = [("", "No stage"), *_stage_options(stages or [])]
+        zone_field = self.fields["time_zone"]
+        assert isinstance(zone_field, forms.ChoiceField)
+        zone_field.choices = [
+            ("", "From the phone number"),
+            *((name, name.replace("_", " ")) for name in time_zone_names()),
+        ]
         owner_field.choices = [("", "Nobody"), *_owner_options(owners or [])]
 
     def custom_field_inputs(self) -> list[forms.BoundField]:
@@ -85,12 +111,20 @@ class LeadForm(forms.Form):
             "owner": lead.owner_id,
             "tags": ", ".join(lead.tags),
             "notes": lead.notes,
+            "sms_consent": lead.sms_consent,
+            "sms_consent_source": lead.sms_consent_source,
+            "time_zone": lead.time_zone,
         }
 
     def lead_values(self) -> dict[str, Any]:
         values = dict(self.cleaned_data)
         values["tags"] = [tag.strip() for tag in values["tags"].split(",") if tag.strip()]
         values["email"] = values["email"] or None
+        if not values.get("sms_consent"):
+            values.pop("sms_consent", None)
+        if values.get("sms_consent") != Lead.SmsConsent.OPTED_IN:
+            # The source goes with an opt-in; an opted-out lead keeps the one on record.
+            values.pop("sms_consent_source", None)
         custom: dict[str, Any] = {}
         for definition in self.definitions:
             value = values.pop(f"{CUSTOM_FIELD}{definition.key}", None)

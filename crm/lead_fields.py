@@ -41,6 +41,8 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     LeadField("sms_consent_at", editable=False, importable=False),
     LeadField("sms_opted_out_at", editable=False, importable=False),
     LeadField("sms_undeliverable_at", editable=False, importable=False),
+    # Campaign texts keep quiet hours on this clock; empty: the number's region decides.
+    LeadField("time_zone", importable=False),
     LeadField("last_contacted_at", editable=False, importable=False),
     LeadField("created_at", editable=False, importable=False),
     LeadField("updated_at", editable=False, importable=False),

@@ -53,6 +53,13 @@ PHONE_DOC = "Any common format; stored in E.164. Without a country code: the wor
 PhoneIn = Annotated[str, StringConstraints(max_length=40), Field(description=PHONE_DOC)]
 
 
+TIME_ZONE_DOC = (
+    "The lead's IANA time zone (e.g. America/Chicago): campaign texts keep quiet hours "
+    "(08:00-21:00) on its clock. Empty: the zone of the number's region, else the workspace's."
+)
+TimeZoneIn = Annotated[str, StringConstraints(max_length=64)]
+
+
 class LeadOut(Schema):
     id: int
     first_name: str
@@ -78,6 +85,7 @@ class LeadOut(Schema):
     sms_undeliverable_at: datetime | None = Field(
         description="When the provider reported the number permanently undeliverable."
     )
+    time_zone: str = Field(description=TIME_ZONE_DOC)
     last_contacted_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -115,6 +123,7 @@ class LeadIn(Schema):
     consent: bool = False
     sms_consent: SmsConsentIn = Lead.SmsConsent.UNKNOWN
     sms_consent_source: SmsSourceIn = ""
+    time_zone: TimeZoneIn = ""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LEAD_EXAMPLE]})
 
@@ -136,6 +145,7 @@ class LeadPatch(Schema):
     consent: Omittable[bool] = None
     sms_consent: Omittable[SmsConsentIn] = None
     sms_consent_source: Omittable[SmsSourceIn] = None
+    time_zone: Omittable[TimeZoneIn] = None
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"status": "qualified"}]}

@@ -22,6 +22,7 @@ from crm.services.events import diff, record_event, snapshot
 from crm.services.tag_catalogue import forget_unused_tags, remember_tags
 from project.errors import InvalidInput, NotFound, field_error
 from tenants.limits import check_leads
+from tenants.time_zones import is_time_zone
 
 MAX_TAGS = 50
 # Stamped by the service, not sent: written to the event beside the state they go with.
@@ -55,6 +56,15 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         except UnusablePhoneNumber as error:
             errors.append(field_error("phone", "invalid_phone", str(error)))
     errors += sms_consent_errors(cleaned)
+    if cleaned.get("time_zone") and not is_time_zone(cleaned["time_zone"]):
+        errors.append(
+            field_error(
+                "time_zone",
+                "invalid_time_zone",
+                "Give an IANA time zone such as America/New_York or Europe/London, "
+                "or leave it empty to go by the phone number.",
+            )
+        )
     if "source" in cleaned and cleaned["source"] not in Lead.Source.values:
         errors.append(
             field_error("source", "invalid_choice", f"Use one of: {', '.join(Lead.Source.values)}.")
