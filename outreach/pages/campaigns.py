@@ -51,6 +51,7 @@ from outreach.selectors.email_settings import postal_address_missing
 from outreach.selectors.merge_fields import merge_fields
 from outreach.selectors.sms_audience_summary import sms_audience_summary
 from outreach.selectors.sms_preview import preview_sms
+from outreach.selectors.sms_sending import waiting_for_quiet_hours
 from outreach.services.campaign_sending import (
     cancel_campaign,
     pause_campaign,
@@ -218,8 +219,12 @@ def _live_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     summary = None
     if campaign.channel == "sms" and live_count:
         summary = sms_audience_summary(campaign.audience, campaign.body_template)
+    quiet_wait = None
+    if campaign.channel == "sms" and campaign.status == Campaign.Status.SENDING:
+        quiet_wait = waiting_for_quiet_hours(campaign)
     return {
         "sms_summary": summary,
+        "quiet_wait": quiet_wait,
         "campaign": campaign,
         "stats": campaign_stats(campaign),
         "live": lifecycle.is_live(campaign),

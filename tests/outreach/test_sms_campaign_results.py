@@ -6,6 +6,14 @@ another workspace sees none of it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import time_machine
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from crm.models import Lead, Message
+from outreach.models import Campaign
 from tests.support.clients import api
 from tests.support.pages import page_text
 from tests.support.sms_campaigns import sent_sms_campaign
@@ -75,3 +83,43 @@ def test_another_workspace_gets_404_for_the_results(two_workspaces) -> None:
     assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/").status_code == 404
     assert beta.signed_in_client().get(f"/campaigns/{campaign_id}/recipients/").status_code == 404
     assert api(beta).get(f"/api/v1/campaigns/{campaign_id}/stats").status_code == 404
+
+
+def test_a_sending_campaign_says_how_many_texts_wait_for_their_morning(make_workspace) -> None:
+    fixture = make_workspace()
+    with schema_context(fixture.workspace.schema_name):
+        campaign = Campaign.objects.create(
+            name="Night owls",
+            channel="sms",
+            body_template="Doors open at nine",
+            status=Campaign.Status.SENDING,
+            audience_size=2,
+            frozen_at=timezone.now(),
+            started_at=timezone.now(),
+        )
+        for i, zone in enumerate(["America/Los_Angeles", "America/New_York"]):
+            lead = Lead.objects.create(first_name=f"Owl{i}", phone=f"+1415555020{i}")
+            Message.objects.create(
+                lead=lead,
+                campaign_id=campaign.pk,
+                channel="sms",
+                direction="outbound",
+                status="queued",
+                to_phone=lead.phone,
+                time_zone=zone,
+            )
+    client = fixture.signed_in_client()
+
+    # 09:30 UTC: 01:30 in San Francisco and 04:30 in New York, so both wait; New York's
+    # 08:00 comes first, at 13:00 UTC.
+    with time_machine.travel(datetime(2026, 12, 1, 9, 30, tzinfo=UTC), tick=False):
+        night = page_text(client.get(f"/campaigns/{campaign.pk}/"))
+    # 14:00 UTC: 09:00 in New York (its text may go), 06:00 in San Francisco.
+    with time_machine.travel(datetime(2026, 12, 1, 14, 0, tzinfo=UTC), tick=False):
+        morning = page_text(client.get(f"/campaigns/{campaign.pk}/"))
+    other = make_workspace().signed_in_client().get(f"/campaigns/{campaign.pk}/")
+
+    assert "2 texts held until 08:00 local time" in night
+    assert "The next go out from 1 Dec, 13:00 (UTC)" in night
+    assert "1 text held until 08:00 local time" in morning
+    assert other.status_code == 404
