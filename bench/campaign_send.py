@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_send")
@@ -152,6 +153,43 @@ def measure_ceiling(url: str, payload: list[dict]) -> dict[str, float]:
     }
 
 
+def start_send_worker(
+    env: dict[str, str], *, queue: str, log: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A real Celery worker, prefork with WORKER_PROCESSES processes, on the benchmark's own
+    queue, logging to bench/results/<log>; returned once it has had time to fork its pool."""
+    log_path = ROOT / "bench" / "results"
+    log_path.mkdir(parents=True, exist_ok=True)
+    with (log_path / log).open("w") as log_file:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "project", "worker",
+                "--pool", "prefork", "--concurrency", str(WORKER_PROCESSES),
+                "--queues", queue, "--loglevel", "WARNING",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    time.sleep(4)  # the worker connects and forks its pool
+    return worker, log_file.name
+
+
+def wait_for_campaign(
+    campaign_id: int, *, done: tuple[str, ...], seconds: float, log_name: str
+) -> Any:
+    """The campaign's row once its status is one of `done` (in the current schema); exits
+    naming the worker's log when it takes longer than `seconds`."""
+    from outreach.models import Campaign
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        row = Campaign.objects.get(pk=campaign_id)
+        if row.status in done:
+            return row
+        time.sleep(0.25)
+    raise SystemExit(f"the campaign did not finish; see {log_name}")
+
+
 def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     prepare_django()
@@ -199,34 +237,17 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    log_path = ROOT / "bench" / "results"
-    log_path.mkdir(parents=True, exist_ok=True)
-    with (log_path / "campaign_send_worker.log").open("w") as log_file:
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "project", "worker",
-                "--pool", "prefork", "--concurrency", str(WORKER_PROCESSES),
-                "--queues", QUEUE, "--loglevel", "WARNING",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    worker, log_name = start_send_worker(env, queue=QUEUE, log="campaign_send_worker.log")
     try:
-        time.sleep(4)  # the worker connects and forks its pool
         memory = PeakMemory(worker.pid)
         memory.start()
         app.conf.task_default_queue = QUEUE
         with schema_context(workspace.schema_name):
             started = time.time()
             send_campaign(actor=None, campaign_id=campaign.pk)
-            deadline = time.monotonic() + 900
-            while time.monotonic() < deadline:
-                row = Campaign.objects.get(pk=campaign.pk)
-                if row.status == Campaign.Status.SENT:
-                    break
-                time.sleep(0.25)
-            else:
-                raise SystemExit(f"the campaign did not finish; see {log_file.name}")
+            row = wait_for_campaign(
+                campaign.pk, done=(Campaign.Status.SENT,), seconds=900, log_name=log_name
+            )
             finished = time.time()
             memory.stop.set()
             stats = double_stats(url)

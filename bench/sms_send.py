@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_sms")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from campaign_send import PeakMemory  # noqa: E402
+from campaign_send import PeakMemory, start_send_worker, wait_for_campaign  # noqa: E402
 from crm_setup import machine, on_unlimited_plan, prepare_django  # noqa: E402
 
 WORKER_PROCESSES = 2
@@ -260,34 +260,20 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    log_path = ROOT / "bench" / "results"
-    log_path.mkdir(parents=True, exist_ok=True)
-    with (log_path / "sms_send_worker.log").open("w") as log_file:
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "project", "worker",
-                "--pool", "prefork", "--concurrency", str(WORKER_PROCESSES),
-                "--queues", QUEUE, "--loglevel", "WARNING",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    worker, log_name = start_send_worker(env, queue=QUEUE, log="sms_send_worker.log")
     try:
-        time.sleep(4)  # the worker connects and forks its pool
         memory = PeakMemory(worker.pid)
         memory.start()
         app.conf.task_default_queue = QUEUE
         with schema_context(workspace.schema_name):
             started = time.time()
             send_campaign(actor=None, campaign_id=campaign.pk)
-            deadline = time.monotonic() + 3600
-            while time.monotonic() < deadline:
-                row = Campaign.objects.get(pk=campaign.pk)
-                if row.status in (Campaign.Status.SENT, Campaign.Status.PAUSED):
-                    break
-                time.sleep(0.25)
-            else:
-                raise SystemExit(f"the campaign did not finish; see {log_file.name}")
+            row = wait_for_campaign(
+                campaign.pk,
+                done=(Campaign.Status.SENT, Campaign.Status.PAUSED),
+                seconds=3600,
+                log_name=log_name,
+            )
             finished = time.time()
             memory.stop.set()
             stats = double.stats()

@@ -138,11 +138,21 @@ class Lead(models.Model):
     consent_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # SMS consent is its own: saying yes to email is not saying yes to texts.
+    # Database defaults too: rows written in bulk by SQL (imports, benchmarks) start unknown.
     sms_consent = models.CharField(
-        "SMS consent", max_length=16, choices=SmsConsent.choices, default=SmsConsent.UNKNOWN
+        "SMS consent",
+        max_length=16,
+        choices=SmsConsent.choices,
+        default=SmsConsent.UNKNOWN,
+        db_default=SmsConsent.UNKNOWN,
     )
     sms_consent_source = models.CharField(
-        "SMS consent source", max_length=16, choices=SmsConsentSource.choices, blank=True
+        "SMS consent source",
+        max_length=16,
+        choices=SmsConsentSource.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     sms_consent_at = models.DateTimeField(null=True, blank=True)  # when they opted in
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)
@@ -150,7 +160,7 @@ class Lead(models.Model):
     sms_undeliverable_at = models.DateTimeField(null=True, blank=True)
     # The lead's own IANA zone when known; texts keep to quiet hours in it (else the zone of
     # the number's region, else the workspace's).
-    time_zone = models.CharField(max_length=64, blank=True, db_default="")
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -322,13 +332,13 @@ class Message(models.Model):
     # lead); the sending engine's own state of each attempt lives with it, in outreach.
     to_email = models.CharField(max_length=254, blank=True)  # the address it went to
     to_phone = models.CharField(
-        max_length=16, blank=True, db_default=""
+        max_length=16, blank=True, default="", db_default=""
     )  # the number a text went to (E.164)
     segments = models.PositiveSmallIntegerField(
         default=0, db_default=0
     )  # a text's billed parts, as sent
     # The zone a campaign text keeps quiet hours in, chosen when the audience was frozen.
-    time_zone = models.CharField(max_length=64, blank=True, db_default="")
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
     error_code = models.PositiveIntegerField(default=0)  # Postmark's ErrorCode when refused
     error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,7 @@ class SmsAccount(models.Model):
     send_rate = models.PositiveIntegerField(default=1)  # messages per second
     friendly_name = models.CharField(max_length=200, blank=True)  # as Twilio names the account
     # What a lead who texts HELP gets back; empty: a default naming the workspace.
-    help_text = models.CharField(max_length=320, blank=True, db_default="")
+    help_text = models.CharField(max_length=320, blank=True, default="", db_default="")
     verified_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
