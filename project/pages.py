@@ -46,6 +46,11 @@ TITLES = {
 }
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """The request came from htmx (a fragment is wanted, not the whole page)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def error_page(
     request: HttpRequest,
     *,

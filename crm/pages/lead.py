@@ -37,17 +37,13 @@ from crm.services.activity import create_task, log_message, update_task
 from crm.services.lead_edits import change_lead_tags, set_lead_custom_fields
 from crm.services.leads import update_lead
 from project.errors import InvalidInput, NotFound, field_error
-from project.pages import add_domain_errors
+from project.pages import add_domain_errors, is_htmx
 
 TIMELINE_SHOWN = 25
 OPEN_TASKS_SHOWN = 20
 CHANGED = "lead-changed"  # the htmx event the timeline and the open tasks reload on
 PIPELINE_FIELDS = ("stage", "owner", "status")
 PIPELINE_LABELS = {"stage": "stage", "owner": "owner", "status": "status"}
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _members() -> list[User]:
@@ -109,7 +105,7 @@ def _done(
     """After a change: htmx gets the part it swaps and the reload signal; a form post is
     redirected to the page, which shows the message as a toast."""
     messages.success(request, message)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect("lead_detail", lead.pk)
     response = render(request, partial, {"lead": lead, "oob": True, **context})
     response.write(render_to_string("crm/lead/_toasts.html", request=request))
@@ -121,7 +117,7 @@ def _refused(
     request: HttpRequest, lead: Lead, partial: str, context: dict[str, Any]
 ) -> HttpResponse:
     """Wrong input: the part again with the errors (htmx), or the whole page with them."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, partial, {"lead": lead, **context}, status=422)
     return render(
         request, "crm/leads/detail.html", _page_context(request, lead, **context), status=422

@@ -26,7 +26,7 @@ from outreach.selectors.subscription import subscription_state
 from outreach.services.lead_email import send_lead_email
 from outreach.services.subscriptions import add_suppression
 from project.errors import InvalidInput
-from project.pages import add_domain_errors, page, plan_refusal
+from project.pages import add_domain_errors, is_htmx, page, plan_refusal
 from tenants.errors import PlanLimitReached, WorkspaceReadOnly
 
 
@@ -46,10 +46,6 @@ class LeadEmailForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text='Merge fields work here: {{ lead.first_name | default: "there" }}.',
     )
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _form_context(
@@ -72,7 +68,7 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
     full = "outreach/lead_email/page.html"
     if request.method == "GET":
         context = _form_context(request, lead, LeadEmailForm())
-        return render(request, partial if _is_htmx(request) else full, context)
+        return render(request, partial if is_htmx(request) else full, context)
     form = LeadEmailForm(request.POST)
     refusal: str = ""
     status = 0
@@ -94,7 +90,7 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
             messages.success(
                 request, f"Email to {message.to_email} queued; it goes out in a moment."
             )
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 return redirect("lead_detail", lead.pk)
             response = render(
                 request, partial, _form_context(request, lead, LeadEmailForm(), sent=message)
@@ -102,9 +98,9 @@ def lead_email(request: HttpRequest, lead_id: int) -> HttpResponse:
             response.write(render_to_string("crm/lead/_toasts.html", request=request))
             response["HX-Trigger"] = CHANGED
             return response
-    status = status or (422 if _is_htmx(request) or not refusal else 409)
+    status = status or (422 if is_htmx(request) or not refusal else 409)
     context = _form_context(request, lead, form, refusal=refusal)
-    return render(request, partial if _is_htmx(request) else full, context, status=status)
+    return render(request, partial if is_htmx(request) else full, context, status=status)
 
 
 @lead_page

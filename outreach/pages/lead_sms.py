@@ -29,7 +29,7 @@ from outreach.selectors.lead_sms import sms_consent_state, sms_conversation
 from outreach.services.lead_sms import MAX_BODY, send_lead_sms, textable_reason
 from outreach.sms_segments import count_segments
 from project.errors import InvalidInput
-from project.pages import add_domain_errors, page, plan_refusal
+from project.pages import add_domain_errors, is_htmx, page, plan_refusal
 from sms.selectors.account import sms_account
 from tenants.errors import PlanLimitReached, WorkspaceReadOnly
 
@@ -59,10 +59,6 @@ class LeadSmsForm(forms.Form):
         # Its own ids: the lead page also holds the log form's and the email's "body".
         kwargs.setdefault("auto_id", "lead-sms-%s")
         super().__init__(*args, **kwargs)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def why_not_textable(request: HttpRequest, lead: Lead) -> str:
@@ -111,7 +107,7 @@ def lead_sms(request: HttpRequest, lead_id: int) -> HttpResponse:
     and saying it is queued, and `lead-changed` reloads the thread and the timeline."""
     lead = get_lead(lead_id)
     if request.method == "GET":
-        template = "_panel.html" if _is_htmx(request) else "page.html"
+        template = "_panel.html" if is_htmx(request) else "page.html"
         context = _panel_context(request, lead, LeadSmsForm())
         return render(request, f"outreach/lead_sms/{template}", context)
     form = LeadSmsForm(request.POST)
@@ -130,7 +126,7 @@ def lead_sms(request: HttpRequest, lead_id: int) -> HttpResponse:
             refusal, status = plan_refusal(error), error.status
         else:
             messages.success(request, f"Text to {message.to_phone} queued; it goes out shortly.")
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 return redirect("lead_sms", lead.pk)
             response = render(
                 request,
@@ -140,7 +136,7 @@ def lead_sms(request: HttpRequest, lead_id: int) -> HttpResponse:
             response.write(render_to_string("crm/lead/_toasts.html", request=request))
             response["HX-Trigger"] = CHANGED
             return response
-    if _is_htmx(request):  # app.js swaps a form's 422 (and 402) in; a 409 it would drop
+    if is_htmx(request):  # app.js swaps a form's 422 (and 402) in; a 409 it would drop
         status = status if status == 402 else 422
         context = _compose_context(request, lead, form, refusal=refusal)
         return render(request, "outreach/lead_sms/_compose.html", context, status=status)
